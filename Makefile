@@ -1,0 +1,39 @@
+# Jessr developer entry points. Only python3 (>= 3.11) and make are assumed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    := out
+SHARED ?= ../shared/benchmarks
+
+.PHONY: install demo test bench bench-routing lint clean
+
+install: $(STAMP)
+
+# Re-installs only when the project metadata changes; otherwise a no-op.
+$(STAMP): pyproject.toml scripts/bootstrap_venv.sh
+	PYTHON=$(PYTHON) sh scripts/bootstrap_venv.sh $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: install
+	@mkdir -p $(OUT)
+	$(BIN)/jessr generate --requests 2000 --supplies 300 --volunteers 60 --seed 7 -o $(OUT)/demo-day.json
+	$(BIN)/jessr solve $(OUT)/demo-day.json -o $(OUT)/demo-plan.json --time-limit 20
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m engine.bench.matching --out BENCHMARKS.md
+
+bench-routing: install
+	$(BIN)/python -m engine.bench.routing_report $(SHARED) --out BENCHMARKS.md
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
