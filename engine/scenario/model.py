@@ -77,7 +77,7 @@ class Policy:
     """Tunable rules of the day; every field has the spec's default."""
 
     max_distance_km: float = 150.0
-    priority_weights: Mapping[int, float] = DEFAULT_PRIORITY_WEIGHTS
+    priority_weights: Mapping[int, float] = field(default_factory=lambda: DEFAULT_PRIORITY_WEIGHTS)
     road_factor: float = 1.3
     stop_minutes: float = 5.0
     unit_minutes: float = 0.5
@@ -96,5 +96,5 @@ class Scenario:
     supplies: tuple[Supply, ...]
     requests: tuple[Request, ...]
     volunteers: tuple[Volunteer, ...] = ()
-    policy: Policy = Policy()
+    policy: Policy = field(default_factory=Policy)
     version: int = 1
