@@ -1,0 +1,22 @@
+"""Solver backends. Each turns the shared :class:`~routing.scaling.IntegerModel`
+into its library's model and returns routes as ``{vehicle index: node codes}``
+(see :mod:`routing.evaluate` for node codes); nothing here is trusted until the
+portfolio re-checks it in float arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Routes = dict[int, list[int]]
+
+
+@dataclass(frozen=True)
+class BackendCall:
+    """What a backend gets: the shipments to route and its budget."""
+
+    active: tuple[int, ...]  # shipment indices worth routing (feasible alone)
+    time_limit: float  # seconds
+    seed: int
+    max_iterations: int | None
+    initial: Routes | None = None  # warm start (e.g. the best routes so far)

@@ -1,0 +1,105 @@
+"""Greedy cheapest insertion checked by the float evaluator.
+
+Used three ways: as the simple baseline a backend must beat, to put back
+shipments dropped while repairing a backend's routes, and to insert shipments
+left over by decomposition into other parts' routes and unused vehicles.
+
+Each insertion ranks all (vehicle, pickup position, delivery position)
+candidates by their exact distance increase (O(1) each, numpy) and runs the
+evaluator only in that order until one is valid, so the first valid one is
+the cheapest; a cap on checks keeps each insertion bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from routing.evaluate import check_route
+from routing.problem import RoutingProblem
+
+MAX_CHECKS = 400  # evaluator calls per shipment before giving up on it
+NEAREST_USED = 12  # used routes considered per shipment (nearest first)
+NEAREST_IDLE = 4  # idle vehicles considered per shipment (nearest homes)
+
+
+def _loc(problem: RoutingProblem, code: int) -> int:
+    s = problem.shipments[code >> 1]
+    return s.delivery if code & 1 else s.pickup
+
+
+def insert_greedy(
+    problem: RoutingProblem,
+    routes: dict[int, list[int]],
+    shipments: Iterable[int],
+    feasible: np.ndarray,
+    deadline: float = float("inf"),
+) -> set[int]:
+    """Insert ``shipments`` (indices, tried in the given order) into ``routes``.
+
+    ``routes`` maps vehicle index → node codes and is updated in place;
+    ``feasible`` is the (vehicle × shipment) alone-feasibility matrix. Returns
+    the shipments inserted.
+    """
+    d = problem.distance
+    vehs = problem.vehicles
+    inserted: set[int] = set()
+    for k in shipments:
+        if time.monotonic() > deadline:
+            break
+        s = problem.shipments[k]
+        cand_v = np.flatnonzero(feasible[:, k])
+        if cand_v.size == 0:
+            continue
+        used = [v for v in cand_v if routes.get(int(v))]
+        idle = [v for v in cand_v if not routes.get(int(v))]
+        if len(used) > NEAREST_USED:
+            near = [min(d[_loc(problem, c), s.pickup] for c in routes[int(v)]) for v in used]
+            used = [used[i] for i in np.argsort(near, kind="stable")[:NEAREST_USED]]
+        if len(idle) > NEAREST_IDLE:
+            near = [d[vehs[v].start, s.pickup] for v in idle]
+            idle = [idle[i] for i in np.argsort(near, kind="stable")[:NEAREST_IDLE]]
+        options: list[tuple[float, int, int, int]] = []
+        for v in [*used, *idle]:
+            v = int(v)
+            r = routes.get(v, [])
+            locs = np.array([vehs[v].start, *(_loc(problem, c) for c in r), vehs[v].end])
+            a, b = locs[:-1], locs[1:]
+            base = d[a, b]
+            # Pickup alone between a[i] and b[i]; delivery alone between a[j] and b[j].
+            ins_p = d[a, s.pickup] + d[s.pickup, b] - base
+            ins_q = d[a, s.delivery] + d[s.delivery, b] - base
+            fixed = vehs[v].fixed_cost if not r else 0.0
+            n = len(a)
+            for i in range(n):
+                # adjacent: a[i] -> p -> q -> b[i]
+                adj = d[a[i], s.pickup] + d[s.pickup, s.delivery] + d[s.delivery, b[i]] - base[i]
+                options.append((float(adj) + fixed, v, i, i))
+                for j in range(i + 1, n):
+                    options.append((float(ins_p[i] + ins_q[j]) + fixed, v, i, j))
+        options.sort()
+        for delta, v, i, j in options[:MAX_CHECKS]:
+            del delta
+            r = routes.get(v, [])
+            new = [*r[:i], 2 * k, *r[i:j], 2 * k + 1, *r[j:]]
+            if check_route(problem, v, new).feasible:
+                routes[v] = new
+                inserted.add(k)
+                break
+    return inserted
+
+
+def insertion_order(problem: RoutingProblem, shipments: Iterable[int]) -> list[int]:
+    """Most valuable first (required before optional), then tightest window."""
+    ships = problem.shipments
+    return sorted(
+        shipments,
+        key=lambda k: (
+            not ships[k].required,
+            -ships[k].value,
+            ships[k].delivery_window[1] - ships[k].delivery_window[0],
+            k,
+        ),
+    )

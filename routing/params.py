@@ -1,0 +1,60 @@
+"""Solver parameters (frozen, validated at construction, PyVRP style)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+BACKENDS = ("pyvrp", "ortools", "vroom")
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Parameters of :func:`routing.solve`.
+
+    * ``time_limit``: wall-clock seconds for the whole solve (all backends and
+      repair). Backends run one after another in ``backends`` order, each with
+      its share (``shares``) of what is left; the fast ``vroom`` constructor
+      seeds the others.
+    * ``max_iterations``: when set, backends stop by iteration count instead of
+      wall time (PyVRP: ILS iterations; OR-Tools: local search solutions;
+      VROOM is deterministic anyway), which makes results reproducible per
+      seed regardless of machine load. ``time_limit`` still caps the run.
+    * ``workers``: processes for the decomposition (parts solved in parallel).
+    * ``decompose_above``: solve in geographic parts when the problem has more
+      shipments than this; ``part_size``: target shipments per part.
+    """
+
+    time_limit: float = 10.0
+    backends: tuple[str, ...] = ("vroom", "pyvrp", "ortools")
+    shares: tuple[float, ...] = (0.05, 0.8, 0.15)
+    max_iterations: int | None = None
+    workers: int = 2
+    decompose_above: int = 1500
+    part_size: int = 600
+
+    def __post_init__(self) -> None:
+        if not (self.time_limit > 0 and math.isfinite(self.time_limit)):
+            raise ValueError(f"expected time_limit > 0 seconds, got {self.time_limit}")
+        if not self.backends:
+            raise ValueError("expected at least one backend")
+        for b in self.backends:
+            if b not in BACKENDS:
+                raise ValueError(f"expected backends among {BACKENDS}, got {b!r}")
+        if len(set(self.backends)) != len(self.backends):
+            raise ValueError(f"expected distinct backends, got {self.backends}")
+        if len(self.shares) != len(self.backends):
+            object.__setattr__(self, "shares", _default_shares(self.backends))
+        if any(not (s > 0) for s in self.shares):
+            raise ValueError(f"expected shares > 0, got {self.shares}")
+        if self.max_iterations is not None and self.max_iterations < 1:
+            raise ValueError(f"expected max_iterations >= 1 or None, got {self.max_iterations}")
+        if self.workers < 1:
+            raise ValueError(f"expected workers >= 1, got {self.workers}")
+        if self.decompose_above < 1 or self.part_size < 1:
+            raise ValueError("expected decompose_above >= 1 and part_size >= 1")
+
+
+def _default_shares(backends: tuple[str, ...]) -> tuple[float, ...]:
+    weight = {"vroom": 0.05, "pyvrp": 0.8, "ortools": 0.15}
+    return tuple(weight[b] for b in backends)

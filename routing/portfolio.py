@@ -1,0 +1,178 @@
+"""Portfolio of backends sharing one time budget; the best plan wins.
+
+Order and shares (``SolveParams.backends``/``shares``) were chosen by
+measurement on Li & Lim 100 (see ``routing/README.md``): VROOM is a fast
+constructor (well under a second) whose routes warm-start the others; PyVRP's
+iterated local search gives the best plans at equal time and gets most of the
+budget; OR-Tools guided local search, started from the best routes so far,
+polishes what is left and covers PyVRP's rare failures.
+
+After every backend the routes are re-checked in float arithmetic by
+:mod:`routing.evaluate`; an invalid route loses its offending shipments one
+at a time until valid, and every shipment not served is offered again to a
+greedy insertion (exact evaluator). Candidates are compared by the
+lexicographic objective: required shipments served, then delivered value,
+then distance + fixed vehicle costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from routing.backends import BackendCall, Routes
+from routing.evaluate import check_route, to_route
+from routing.feasibility import alone_feasibility
+from routing.insertion import insert_greedy, insertion_order
+from routing.params import SolveParams
+from routing.problem import RoutingProblem
+from routing.result import Dropped, Metrics, Reason, RoutingResult, Status
+from routing.scaling import IntegerModel, integer_model
+
+log = logging.getLogger(__name__)
+
+Backend = Callable[[RoutingProblem, IntegerModel, BackendCall], Routes]
+VALUE_DIGITS = 9  # values compared after rounding: float sums differ in the last bits
+
+
+def _backend(name: str) -> Backend:
+    # Imported lazily so a missing optional library only disables its backend.
+    if name == "pyvrp":
+        from routing.backends.pyvrp_backend import solve_pyvrp
+
+        return solve_pyvrp
+    if name == "ortools":
+        from routing.backends.ortools_backend import solve_ortools
+
+        return solve_ortools
+    if name == "vroom":
+        from routing.backends.vroom_backend import solve_vroom
+
+        return solve_vroom
+    raise ValueError(f"unknown backend {name!r}")
+
+
+def objective(problem: RoutingProblem, routes: Routes) -> tuple[int, float, float]:
+    """Lexicographic key (larger is better) of valid ``routes``."""
+    served = [c >> 1 for nodes in routes.values() for c in nodes if c & 1]
+    ships = problem.shipments
+    required_missing = sum(s.required for s in ships) - sum(ships[k].required for k in served)
+    value = round(sum(ships[k].value for k in served), VALUE_DIGITS)
+    cost = 0.0
+    for v, nodes in routes.items():
+        if nodes:
+            chk = check_route(problem, v, nodes)
+            cost += chk.distance + problem.vehicles[v].fixed_cost
+    return (-required_missing, value, -cost)
+
+
+def repair(
+    problem: RoutingProblem,
+    routes: Routes,
+    feasible: np.ndarray,
+    active: list[int],
+    deadline: float,
+) -> Routes:
+    """Make every route valid, then greedily insert unserved active shipments."""
+    fixed: Routes = {}
+    for v, nodes in routes.items():
+        nodes = list(nodes)
+        while nodes:
+            chk = check_route(problem, v, nodes)
+            if chk.feasible:
+                break
+            k = chk.culprit
+            log.debug("repair: dropping %s from %s: %s", k, problem.vehicles[v].id, chk.error)
+            nodes = [c for c in nodes if c >> 1 != k]
+        if nodes:
+            fixed[v] = nodes
+    served = {c >> 1 for nodes in fixed.values() for c in nodes}
+    todo = insertion_order(problem, [k for k in active if k not in served])
+    if todo:
+        insert_greedy(problem, fixed, todo, feasible, deadline)
+    return fixed
+
+
+def solve_portfolio(
+    problem: RoutingProblem, params: SolveParams, seed: int, deadline: float
+) -> tuple[Routes, str, list[str | None]]:
+    """Run the backends in turn; return the best routes, winner, alone-reasons."""
+    feasible, reasons = alone_feasibility(problem)
+    active = [k for k, r in enumerate(reasons) if r is None]
+    if not active:
+        return {}, "none", reasons
+    im = integer_model(problem)
+    best: Routes | None = None
+    best_key: tuple[int, float, float] | None = None
+    winner = "none"
+    shares = list(params.shares)
+    for i, name in enumerate(params.backends):
+        now = time.monotonic()
+        left = deadline - now
+        if left <= 0:
+            break
+        # Keep a sliver of each share for the float repair and reinsertion.
+        budget = left * shares[i] / sum(shares[i:])
+        call = BackendCall(
+            active=tuple(active),
+            time_limit=budget * 0.9,
+            seed=seed,
+            max_iterations=params.max_iterations,
+            initial=best,
+        )
+        try:
+            raw = _backend(name)(problem, im, call)
+        except Exception:  # a failing backend must not sink the portfolio
+            log.exception("routing backend %s failed", name)
+            continue
+        routes = repair(problem, raw, feasible, active, max(now + budget, time.monotonic() + 0.05))
+        key = objective(problem, routes)
+        log.debug("backend %s: key %s", name, key)
+        if best_key is None or key > best_key:
+            best, best_key, winner = routes, key, name
+    if best is None:
+        # No backend finished: a greedy plan beats none.
+        best = repair(problem, {}, feasible, active, deadline)
+        winner = "insertion"
+    return best, winner, reasons
+
+
+def build_result(
+    problem: RoutingProblem,
+    routes: Routes,
+    reasons: list[str | None],
+    backend: str,
+    started: float,
+    timed_out: bool = False,
+) -> RoutingResult:
+    """Turn valid routes into a :class:`RoutingResult` with drop reasons."""
+    out = tuple(to_route(problem, v, nodes) for v, nodes in sorted(routes.items()) if nodes)
+    served = {c >> 1 for nodes in routes.values() for c in nodes}
+    ships = problem.shipments
+    left = Reason.TIME_LIMIT.value if timed_out else Reason.NO_VOLUNTEER_CAPACITY.value
+    dropped = tuple(
+        Dropped(s.id, reasons[k] or left) for k, s in enumerate(ships) if k not in served
+    )
+    used = [problem.vehicles[v] for v, nodes in routes.items() if nodes]
+    metrics = Metrics(
+        delivered_value=round(sum(ships[k].value for k in served), VALUE_DIGITS),
+        distance=sum(r.distance for r in out),
+        vehicles_used=len(out),
+        fixed_cost=sum(v.fixed_cost for v in used),
+        served=len(served),
+        dropped=len(dropped),
+        backend=backend,
+        seconds=time.monotonic() - started,
+    )
+    if not ships or not problem.vehicles:
+        status = Status.EMPTY
+    elif any(ships[k].required for k in range(len(ships)) if k not in served):
+        status = Status.NO_SOLUTION
+    elif not served and all(r is not None for r in reasons):
+        status = Status.OPTIMAL  # nothing can be carried at all: the empty plan is optimal
+    else:
+        status = Status.FEASIBLE
+    return RoutingResult(status, out, dropped, metrics)

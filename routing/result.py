@@ -1,0 +1,95 @@
+"""Solver results: routes with their stops, dropped shipments with reasons.
+
+A result never is ``None``: ``status`` says what happened, ``dropped`` lists
+every shipment not carried with a reason code (VROOM's ``unassigned`` plus our
+reasons), and every returned route has been re-checked in float arithmetic by
+:mod:`routing.evaluate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+
+class Status(Enum):
+    """Outcome of :func:`routing.solve`."""
+
+    OPTIMAL = "optimal"  # proven optimal (only trivial cases: everything served at 0 km)
+    FEASIBLE = "feasible"  # a valid plan, not proven optimal
+    EMPTY = "empty"  # nothing to route (no shipments or no vehicles)
+    NO_SOLUTION = "no_solution"  # a required shipment could not be served
+
+
+class Reason(StrEnum):
+    """Why a shipment was not carried."""
+
+    NO_VOLUNTEER_CAPACITY = "no_volunteer_capacity"  # feasible alone, fleet used up
+    OUTSIDE_SHIFT = "outside_shift"  # no vehicle can do it and return within its shift
+    WINDOW = "window"  # its windows can't be met by any vehicle even alone
+    TOO_HEAVY = "too_heavy"  # load exceeds every vehicle's capacity
+    UNREACHABLE = "unreachable"  # no vehicle at all, or otherwise impossible
+    TIME_LIMIT = "time_limit"  # the solver found no place for it in time
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One stop: consecutive nodes of a route at one location.
+
+    ``arrival`` is the service start (after any waiting) in time units;
+    deliveries are unloaded before pickups are loaded; ``load_after`` is the
+    load on board when leaving.
+    """
+
+    location: int
+    arrival: float
+    pickups: tuple[str, ...]
+    deliveries: tuple[str, ...]
+    load_after: float
+
+
+@dataclass(frozen=True)
+class Route:
+    """A vehicle's route; ``distance``/``duration`` include the legs home."""
+
+    vehicle: str
+    stops: tuple[Stop, ...]
+    distance: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A shipment left out, with a :class:`Reason` value as ``reason``."""
+
+    shipment: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Summary numbers of a result (the lexicographic objective first)."""
+
+    delivered_value: float
+    distance: float
+    vehicles_used: int
+    fixed_cost: float
+    served: int
+    dropped: int
+    backend: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """What :func:`routing.solve` returns."""
+
+    status: Status
+    routes: tuple[Route, ...]
+    dropped: tuple[Dropped, ...]
+    metrics: Metrics
+
+    @property
+    def cost(self) -> float:
+        """Distance plus fixed costs of used vehicles (the second objective)."""
+        return self.metrics.distance + self.metrics.fixed_cost
