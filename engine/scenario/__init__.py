@@ -5,6 +5,7 @@ scenario file into the frozen :class:`Scenario`; invalid input raises
 :class:`ScenarioError` whose message names the record, id and field.
 """
 
+from engine.scenario.errors import ScenarioError
 from engine.scenario.model import (
     Category,
     Policy,
@@ -13,7 +14,6 @@ from engine.scenario.model import (
     Supply,
     Volunteer,
 )
-from engine.scenario.errors import ScenarioError
 
 __all__ = [
     "Category",

@@ -1,0 +1,101 @@
+"""Allocations ↔ routing solver: every allocation becomes a shipment.
+
+Units at this boundary: the routing problem works in road km and minutes
+after midnight; a volunteer's speed becomes km per minute; a shipment's load
+is units × weight_kg and its value the allocation's value (w(r) × units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.scenario.model import Scenario
+from engine.scenario.plan import PlanAllocation, PlanRoute, PlanVisit
+from routing import RoutingProblem, Shipment, Vehicle
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchProblem:
+    """The routing problem plus what is needed to map its answer back."""
+
+    problem: RoutingProblem
+    lat: np.ndarray  # per location
+    lon: np.ndarray
+
+
+def routing_problem(
+    scenario: Scenario, allocations: Sequence[PlanAllocation], values: dict[str, float]
+) -> DispatchProblem:
+    """One shipment per allocation, one vehicle per volunteer.
+
+    ``values`` maps allocation id to its allocated value (what delivering it is worth).
+    """
+    policy = scenario.policy
+    supplies = {s.id: s for s in scenario.supplies}
+    requests = {r.id: r for r in scenario.requests}
+    index: dict[tuple[float, float], int] = {}
+
+    def loc(lat: float, lon: float) -> int:
+        return index.setdefault((lat, lon), len(index))
+
+    vehicles = []
+    for v in scenario.volunteers:
+        home = loc(v.lat, v.lon)
+        vehicles.append(
+            Vehicle(
+                id=v.id,
+                start=home,
+                end=home,
+                capacity=v.capacity_kg,
+                shift=(float(v.shift[0]), float(v.shift[1])),
+                speed=v.speed_kmh / 60.0,
+            )
+        )
+    shipments = []
+    for a in allocations:
+        s, r = supplies[a.supply], requests[a.request]
+        service = policy.unit_minutes * a.quantity
+        shipments.append(
+            Shipment(
+                id=a.id,
+                pickup=loc(s.lat, s.lon),
+                delivery=loc(r.lat, r.lon),
+                load=a.quantity * scenario.categories[s.category].weight_kg,
+                value=values[a.id],
+                pickup_service=service,
+                delivery_service=service,
+                delivery_window=(float(r.window[0]), float(r.window[1])),
+            )
+        )
+    coords = np.array(list(index), dtype=np.float64).reshape(-1, 2)
+    problem = RoutingProblem.from_coordinates(
+        coords[:, 0],
+        coords[:, 1],
+        policy.road_factor,
+        vehicles,
+        shipments,
+        stop_time=policy.stop_minutes,
+    )
+    return DispatchProblem(problem, coords[:, 0], coords[:, 1])
+
+
+def plan_routes(dispatch: DispatchProblem, routes: Sequence) -> tuple[PlanRoute, ...]:
+    """Routing routes → plan routes (one visit per stop, coordinates restored)."""
+    out = []
+    for route in routes:
+        visits = tuple(
+            PlanVisit(
+                lat=float(dispatch.lat[stop.location]),
+                lon=float(dispatch.lon[stop.location]),
+                arrival=round(stop.arrival),
+                pickups=tuple(stop.pickups),
+                deliveries=tuple(stop.deliveries),
+            )
+            for stop in route.stops
+        )
+        if visits:
+            out.append(PlanRoute(route.vehicle, visits, float(route.distance)))
+    return tuple(out)
