@@ -8,12 +8,13 @@ code: another country is a new ``data/regions/<CC>.json`` file.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from engine.scenario.model import Category
 

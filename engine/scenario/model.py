@@ -7,10 +7,10 @@ distances km, speeds km/h, times are minutes after midnight of the plan date
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Mapping
 
 DEFAULT_PRIORITY_WEIGHTS: Mapping[int, float] = MappingProxyType(
     {1: 1.0, 2: 2.0, 3: 4.0, 4: 8.0, 5: 16.0}
