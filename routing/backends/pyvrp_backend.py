@@ -15,11 +15,13 @@ nodes at one location cost 0); leaving a depot does not. Vehicles with equal
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
 import pyvrp
 from pyvrp import stop as pstop
+from pyvrp.exceptions import PenaltyBoundWarning
 
 from routing.backends import BackendCall, Routes
 from routing.problem import RoutingProblem
@@ -117,7 +119,9 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
             if call.max_iterations is not None
             else pstop.MaxRuntime(share)
         )
-        fleet = pyvrp.minimise_fleet(data, fstop, seed=call.seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            fleet = pyvrp.minimise_fleet(data, fstop, seed=call.seed)
         data = data.replace(vehicle_types=[fleet])
         budget -= share
         if call.initial and len(call.initial) > fleet.num_available:
@@ -126,14 +130,18 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     if call.max_iterations is not None:
         criteria.append(pstop.MaxIterations(call.max_iterations))
     initial = _initial_solution(data, call.initial, active, groups, keys)
-    res = pyvrp.solve(
-        data,
-        pstop.MultipleCriteria(criteria),
-        seed=call.seed,
-        collect_stats=False,
-        display=False,
-        initial_solution=initial,
-    )
+    # PyVRP warns when its penalties hit their bounds (a tuning hint, not an
+    # error); our float repair handles whatever it returns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        res = pyvrp.solve(
+            data,
+            pstop.MultipleCriteria(criteria),
+            seed=call.seed,
+            collect_stats=False,
+            display=False,
+            initial_solution=initial,
+        )
     pools = {i: list(groups[key]) for i, key in enumerate(keys)}
     out: Routes = {}
     for route in res.best.routes():
