@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 from collections.abc import Iterable, Sequence
@@ -44,10 +43,11 @@ from typing import Any
 
 from engine.bench.instances import InstanceError, read_instance
 from engine.bench.peers import SOLVERS
+from engine.bench.report import machine, markers, write_section
 from engine.bench.routing_bench import parse_solvers, run_one
 
-START = "<!-- routing:start -->"
-END = "<!-- routing:end -->"
+SECTION = "routing"
+START, END = markers(SECTION)
 
 QUICK: tuple[str, ...] = (
     "lc101",
@@ -102,18 +102,6 @@ def select(bench_dir: Path, subset: str) -> tuple[list[Path], list[str]]:
         else:
             files.append(path)
     return files, missing
-
-
-def machine() -> str:
-    """CPU model and core count (from /proc/cpuinfo when there is one)."""
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -195,20 +183,6 @@ def render(rows: Sequence[dict[str, Any]], meta: dict[str, str]) -> str:
             )
     lines += ["", END]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the marked section of ``path`` (or append it; create the file if missing)."""
-    if not path.exists():
-        path.write_text("# Benchmarks\n\n" + section)
-        return
-    text = path.read_text()
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + section.rstrip("\n") + text[end + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -315,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         except InstanceError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    write_section(args.out, render(rows, meta))
+    write_section(args.out, render(rows, meta), SECTION)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
