@@ -25,9 +25,10 @@ from engine.bench.instances import (
     read_solution,
     solution_name_distance,
 )
+from engine.bench.report import write_section
 from engine.bench.routing_bench import main as bench_main
 from engine.bench.routing_bench import parse_solvers, run_one
-from engine.bench.routing_report import END, START, render, select, write_section
+from engine.bench.routing_report import END, SECTION, START, render, select
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -183,9 +184,9 @@ def test_report_section_replaced(tmp_path: Path) -> None:
     assert section.startswith(START) and section.rstrip().endswith(END)
     assert "| Li & Lim PDPTW | pyvrp | 1 | 1 | 1 | 0.00 |" in section
     out = tmp_path / "BENCHMARKS.md"
-    write_section(out, section)  # created
+    write_section(out, section, SECTION)  # created
     out.write_text("# B\n\n## Matching\nkeep me\n\n" + out.read_text() + "\n## Tail\nme too\n")
-    write_section(out, section.replace("test", "again"))
+    write_section(out, section.replace("test", "again"), SECTION)
     text = out.read_text()
     assert text.count(START) == 1 and "keep me" in text and "me too" in text
     assert "again" in text and "Machine: test" not in text
