@@ -60,6 +60,7 @@ class CategoryArrays:
     need_region: NDArray[np.int64]  # index into lot_allowed's columns
     need_value: NDArray[np.int64]  # exact scaled value per unit
     max_km: float
+    forbidden: NDArray[np.int64]  # sorted keys need * n_lots + lot of banned pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +172,15 @@ def _initial_candidates(
     km = great_circle_km(
         data.lot_lat[lots], data.lot_lon[lots], data.need_lat[needs], data.need_lon[needs]
     )
-    keep = (km <= data.max_km) & _eligible_region(data, lots, needs)
+    keep = (km <= data.max_km) & _eligible_region(data, lots, needs) & _allowed(data, lots, needs)
     return lots[keep], needs[keep]
+
+
+def _allowed(data: CategoryArrays, lots: NDArray, needs: NDArray) -> NDArray[np.bool_]:
+    """Not banned by the caller (route-aware allocation)."""
+    if len(data.forbidden) == 0:
+        return np.ones(len(lots), dtype=bool)
+    return ~np.isin(needs * len(data.lot_qty) + lots, data.forbidden)
 
 
 def _solve_flow(
@@ -312,6 +320,8 @@ def _price(
             has_eligible[r_idx[within]] = True
         cand = np.flatnonzero(check)
         ck = exact_km <= data.max_km
+        cand, exact_km = cand[ck], exact_km[ck]
+        ck = _allowed(data, s_idx[cand], r_idx[cand])
         cand, exact_km = cand[ck], exact_km[ck]
         reduced = _units(exact_km, unit_m) + p_lot[s_idx[cand]] - p_need[r_idx[cand]]
         bad = cand[reduced < 0]

@@ -67,6 +67,10 @@ class MatchingProblem:
     weight_kg: Mapping[str, float]  # per unit, by category (effort = units × kg × km)
     max_distance_km: float = 150.0
     priority_weights: Mapping[int, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    # (lot id, need id) pairs not to use although eligible, e.g. because no
+    # volunteer can carry them today (route-aware allocation). Unmet reasons
+    # still follow eligibility alone: a banned pair makes a need "outcompeted".
+    forbidden: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
         if not (self.max_distance_km > 0 and math.isfinite(self.max_distance_km)):

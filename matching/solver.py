@@ -182,6 +182,7 @@ def _category_arrays(
 ) -> CategoryArrays:
     groups = _lot_groups(problem, lot_idx)
     lots = [problem.lots[g[0]] for g in groups]
+    forbidden = _forbidden_keys(problem, groups, need_idx)
     needs = [problem.needs[j] for j in need_idx]
     allowed = np.zeros((len(lots), max(1, len(region_index))), dtype=bool)
     restricted = np.zeros(len(lots), dtype=bool)
@@ -205,7 +206,29 @@ def _category_arrays(
         need_region=np.array([region_index[x.region] for x in needs], dtype=np.int64),
         need_value=values[np.asarray(need_idx, dtype=np.int64)],
         max_km=problem.max_distance_km,
+        forbidden=forbidden,
     )
+
+
+def _forbidden_keys(
+    problem: MatchingProblem, groups: list[list[int]], need_idx: list[int]
+) -> np.ndarray:
+    """Banned (lot, need) pairs as sorted keys ``need * n_groups + group``.
+
+    A ban on one lot of a group bans the group: its lots are interchangeable
+    (same place, category and restriction), so what makes one undeliverable
+    makes all of them undeliverable.
+    """
+    if not problem.forbidden:
+        return np.zeros(0, dtype=np.int64)
+    group_of = {problem.lots[i].id: g for g, members in enumerate(groups) for i in members}
+    local = {problem.needs[j].id: k for k, j in enumerate(need_idx)}
+    keys = {
+        local[n] * len(groups) + group_of[lot]
+        for lot, n in problem.forbidden
+        if lot in group_of and n in local
+    }
+    return np.array(sorted(keys), dtype=np.int64)
 
 
 def _run(

@@ -122,3 +122,30 @@ def test_invalid_problem_data_is_rejected():
         lot(qty=0)
     with pytest.raises(ValueError, match="max_distance_km"):
         run([lot()], [need()], max_km=0.0)
+
+
+def _run_with_bans(lots, needs, forbidden):
+    problem = MatchingProblem(
+        DAY, tuple(lots), tuple(needs), {"food": 15.0}, 150.0, forbidden=frozenset(forbidden)
+    )
+    return solve(problem)
+
+
+def test_banned_pair_is_not_used_yet_the_need_counts_as_outcompeted():
+    lots = [lot("S1", at=TUNIS), lot("S2", at=SFAX)]
+    result = _run_with_bans(lots, [need()], {("S1", "R1")})
+    # Sfax is out of the 150 km range, so R1 stays unmet — but as "outcompeted":
+    # eligibility itself (the spec's no_supply test) ignores route-aware bans.
+    assert result.allocations == ()
+    assert result.unmet[0].reason is UnmetReason.OUTCOMPETED
+
+
+def test_banned_pair_frees_stock_for_another_need():
+    result = _run_with_bans([lot(qty=1)], [need("R1", priority=5), need("R2")], {("S1", "R1")})
+    assert served(result) == {"R2": 1}
+
+
+def test_ban_on_one_lot_of_a_depot_bans_its_twins():
+    lots = [lot("S1", qty=1), lot("S2", qty=1)]  # same place: interchangeable
+    result = _run_with_bans(lots, [need()], {("S1", "R1")})
+    assert result.allocations == ()
