@@ -14,14 +14,14 @@ import numpy as np
 
 from engine.scenario.model import Scenario
 from engine.scenario.plan import PlanAllocation, PlanRoute, PlanVisit
-from routing import RoutingProblem, Shipment, Vehicle
+from routing import GeoRoutingProblem, Shipment, Vehicle
 
 
 @dataclass(frozen=True, slots=True)
 class DispatchProblem:
     """The routing problem plus what is needed to map its answer back."""
 
-    problem: RoutingProblem
+    problem: GeoRoutingProblem
     lat: np.ndarray  # per location
     lon: np.ndarray
 
@@ -71,7 +71,10 @@ def routing_problem(
             )
         )
     coords = np.array(list(index), dtype=np.float64).reshape(-1, 2)
-    problem = RoutingProblem.from_coordinates(
+    # Coordinates, not a matrix: a national day (~36,000 locations) would
+    # need ~10 GB dense; routing.solve builds matrices only as large as it
+    # can afford (the whole day when small, per region when large).
+    problem = GeoRoutingProblem(
         coords[:, 0],
         coords[:, 1],
         policy.road_factor,

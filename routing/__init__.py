@@ -10,11 +10,13 @@ value first, then distance (+ vehicle fixed costs).
 from routing.evaluate import check_route, verify_route
 from routing.params import SolveParams
 from routing.problem import RoutingProblem, Shipment, Vehicle, great_circle_km
+from routing.regional import GeoRoutingProblem, solve_geographic, solve_part
 from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status, Stop
 from routing.solver import solve
 
 __all__ = [
     "Dropped",
+    "GeoRoutingProblem",
     "Metrics",
     "Reason",
     "Route",
@@ -28,5 +30,7 @@ __all__ = [
     "check_route",
     "great_circle_km",
     "solve",
+    "solve_geographic",
+    "solve_part",
     "verify_route",
 ]

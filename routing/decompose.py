@@ -11,7 +11,8 @@ into parts of about ``params.part_size`` shipments:
    vehicles hands its shipments to the nearest part that has some;
 3. parts are plain picklable :class:`RoutingProblem` values solved by the
    portfolio in a ``ProcessPoolExecutor`` (they could be Celery tasks as
-   they are), in waves of ``params.workers`` sharing 85 % of the budget;
+   they are) by :func:`routing.regional.run_parts`, which hands each part
+   the time left over the waves left, within 85 % of the budget;
 4. repair: shipments a part could not serve are offered by greedy
    insertion (exact evaluator) to every vehicle of the whole day, so leftover
    capacity of neighbouring parts and unused vehicles is used.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -31,7 +31,7 @@ from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
 from routing.problem import RoutingProblem
-from routing.result import RoutingResult
+from routing.regional import make_pool, run_parts
 
 PART_SHARE = 0.85  # of the budget for the parts; the rest for cross-part repair
 LLOYD_ROUNDS = 2
@@ -111,39 +111,36 @@ def subproblem(
     return RoutingProblem(sub, vehicles, shipments, problem.stop_time), ships, vehs
 
 
-def _solve_part(part: RoutingProblem, params: SolveParams, seed: int) -> RoutingResult:
-    # Module-level so it pickles for worker processes.
-    from routing.solver import solve
-
-    return solve(part, params, seed)
-
-
 def solve_decomposed(
     problem: RoutingProblem, params: SolveParams, seed: int, deadline: float
 ) -> tuple[Routes, str, list[str | None]]:
     """Solve by parts in parallel, then repair across parts."""
     m = len(problem.shipments)
-    ship_part, veh_part = partition(problem, math.ceil(m / params.part_size))
-    jobs = []
-    for c in np.unique(ship_part):
-        ships = np.flatnonzero(ship_part == c)
-        vehs = np.flatnonzero(veh_part == c)
-        jobs.append(subproblem(problem, ships, vehs))
-    waves = math.ceil(len(jobs) / params.workers)
-    per_part = max(0.5, (deadline - time.monotonic()) * PART_SHARE / waves)
-    part_params = replace(params, time_limit=per_part, decompose_above=m + 1)
+    started = time.monotonic()
+    pool = make_pool(params.workers)
+    try:
+        ship_part, veh_part = partition(problem, math.ceil(m / params.part_size))
+        jobs = []
+        for c in np.unique(ship_part):
+            ships = np.flatnonzero(ship_part == c)
+            vehs = np.flatnonzero(veh_part == c)
+            jobs.append(subproblem(problem, ships, vehs))
+        parts_end = started + (deadline - started) * PART_SHARE
+        results = run_parts(pool, [part for part, _, _ in jobs], params, seed, parts_end)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     routes: Routes = {}
-    with ProcessPoolExecutor(max_workers=params.workers) as pool:
-        futures = [pool.submit(_solve_part, part, part_params, seed) for part, _, _ in jobs]
-        for fut, (part, ships, vehs) in zip(futures, jobs, strict=True):
-            res = fut.result()
-            vid = {v.id: int(vehs[i]) for i, v in enumerate(part.vehicles)}
-            for route in res.routes:
-                nodes: list[int] = []
-                for stop in route.stops:
-                    nodes += [2 * int(ships[part.shipment_index(s)]) + 1 for s in stop.deliveries]
-                    nodes += [2 * int(ships[part.shipment_index(s)]) for s in stop.pickups]
-                routes[vid[route.vehicle]] = nodes
+    for res, (part, ships, vehs) in zip(results, jobs, strict=True):
+        if res is None:
+            continue
+        vid = {v.id: int(vehs[i]) for i, v in enumerate(part.vehicles)}
+        for route in res.routes:
+            nodes: list[int] = []
+            for stop in route.stops:
+                nodes += [2 * int(ships[part.shipment_index(s)]) + 1 for s in stop.deliveries]
+                nodes += [2 * int(ships[part.shipment_index(s)]) for s in stop.pickups]
+            routes[vid[route.vehicle]] = nodes
     feasible, reasons = alone_feasibility(problem)
     served = {c >> 1 for nodes in routes.values() for c in nodes}
     left = [k for k, r in enumerate(reasons) if r is None and k not in served]

@@ -23,6 +23,11 @@ class SolveParams:
     * ``workers``: processes for the decomposition (parts solved in parallel).
     * ``decompose_above``: solve in geographic parts when the problem has more
       shipments than this; ``part_size``: target shipments per part.
+    * ``geographic_above``: a coordinate-backed problem
+      (:class:`routing.regional.GeoRoutingProblem`) with more locations than
+      this is never turned into one dense matrix (3,000 locations is a 72 MB
+      matrix, plus the integer copies per speed class); it is solved by
+      :mod:`routing.regional` on per-part matrices instead.
     """
 
     time_limit: float = 10.0
@@ -32,6 +37,7 @@ class SolveParams:
     workers: int = 2
     decompose_above: int = 1500
     part_size: int = 600
+    geographic_above: int = 3000
 
     def __post_init__(self) -> None:
         if not (self.time_limit > 0 and math.isfinite(self.time_limit)):
@@ -51,8 +57,10 @@ class SolveParams:
             raise ValueError(f"expected max_iterations >= 1 or None, got {self.max_iterations}")
         if self.workers < 1:
             raise ValueError(f"expected workers >= 1, got {self.workers}")
-        if self.decompose_above < 1 or self.part_size < 1:
-            raise ValueError("expected decompose_above >= 1 and part_size >= 1")
+        if self.decompose_above < 1 or self.part_size < 1 or self.geographic_above < 1:
+            raise ValueError(
+                "expected decompose_above >= 1, part_size >= 1 and geographic_above >= 1"
+            )
 
 
 def _default_shares(backends: tuple[str, ...]) -> tuple[float, ...]:

@@ -7,25 +7,42 @@ import time
 from routing.params import SolveParams
 from routing.portfolio import build_result, solve_portfolio
 from routing.problem import RoutingProblem
+from routing.regional import GeoRoutingProblem, solve_geographic
 from routing.result import RoutingResult
 
 DEFAULT_PARAMS = SolveParams()
+# Backends run in-process and overshoot their limits a little (model
+# building, result conversion): aim to finish by this fraction of the limit.
+FINISH_FRACTION = 0.95
 
 
 def solve(
-    problem: RoutingProblem, params: SolveParams = DEFAULT_PARAMS, seed: int = 0
+    problem: RoutingProblem | GeoRoutingProblem,
+    params: SolveParams = DEFAULT_PARAMS,
+    seed: int = 0,
 ) -> RoutingResult:
     """Route ``problem``: maximise delivered value, then minimise distance.
 
     Problems with more than ``params.decompose_above`` shipments are split
     into geographic parts solved in parallel (:mod:`routing.decompose`);
     smaller ones go to the backend portfolio (:mod:`routing.portfolio`).
+    A :class:`~routing.regional.GeoRoutingProblem` (coordinates, no matrix)
+    with more than ``params.geographic_above`` locations or more than
+    ``params.decompose_above`` shipments goes to :mod:`routing.regional`,
+    which only ever builds per-part matrices; a smaller one is turned into a
+    :class:`RoutingProblem` (same location indices) and solved as such.
     Every returned route is valid under :mod:`routing.evaluate`; every
     shipment not carried is in ``dropped`` with a reason. With
     ``params.max_iterations`` set, the same seed gives the same result.
     """
     started = time.monotonic()
-    deadline = started + params.time_limit
+    if isinstance(problem, GeoRoutingProblem):
+        big = problem.num_locations > params.geographic_above
+        many = len(problem.shipments) > params.decompose_above and len(problem.vehicles) > 1
+        if big or many:
+            return solve_geographic(problem, params, seed)
+        problem = problem.to_problem()
+    deadline = started + params.time_limit * FINISH_FRACTION
     if len(problem.shipments) > params.decompose_above and len(problem.vehicles) > 1:
         from routing.decompose import solve_decomposed
 

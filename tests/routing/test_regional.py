@@ -1,0 +1,154 @@
+"""The geographic front end (routing.regional): parts, repair, no dense matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import routing.problem
+import routing.regional
+from routing import (
+    GeoRoutingProblem,
+    RoutingResult,
+    Shipment,
+    SolveParams,
+    Vehicle,
+    solve,
+    verify_route,
+)
+
+
+def geo_problem(
+    seed: int, shipments: int = 300, vehicles: int = 30, depots: int = 30
+) -> GeoRoutingProblem:
+    """A random Jessr-like day over northern Tunisia (~300 × 270 km).
+
+    Deliveries lie ~20 km around their depot (as matching's distance cap
+    makes them); vehicles are 40 km/h cars and vans with 4-6 hour shifts.
+    """
+    rng = np.random.default_rng(seed)
+    n = vehicles + depots + shipments
+    lat = rng.uniform(34.5, 37.0, n)
+    lon = rng.uniform(8.5, 11.0, n)
+    vehs = [
+        Vehicle(
+            id=f"V{i}",
+            start=i,
+            end=i,
+            capacity=float(rng.choice([100.0, 400.0])),
+            shift=(480.0, 480.0 + float(rng.choice([240.0, 360.0]))),
+            speed=40 / 60,
+        )
+        for i in range(vehicles)
+    ]
+    ships = []
+    for k in range(shipments):
+        depot = vehicles + int(rng.integers(depots))
+        home = vehicles + depots + k
+        lat[home] = np.clip(lat[depot] + rng.normal(0, 0.15), -90, 90)
+        lon[home] = lon[depot] + rng.normal(0, 0.15)
+        units = int(rng.integers(1, 4))
+        ships.append(
+            Shipment(
+                id=f"A{k}",
+                pickup=depot,
+                delivery=home,
+                load=15.0 * units,
+                value=float(rng.choice([1.0, 2.0, 4.0, 8.0, 16.0])) * units,
+                pickup_service=0.5 * units,
+                delivery_service=0.5 * units,
+                delivery_window=(540.0, 1020.0),
+            )
+        )
+    return GeoRoutingProblem(lat, lon, 1.3, vehs, ships, stop_time=5.0)
+
+
+def assert_valid(problem: GeoRoutingProblem, result: RoutingResult) -> set[str]:
+    """Every route valid on the full matrix, in the caller's location indices;
+    every shipment carried once or dropped once. Returns the carried ids."""
+    full = problem.to_problem()
+    carried: list[str] = []
+    for route in result.routes:
+        assert verify_route(full, route) is None
+        carried += [s for stop in route.stops for s in stop.deliveries]
+    dropped = [d.shipment for d in result.dropped]
+    assert sorted(carried + dropped) == sorted(s.id for s in problem.shipments)
+    value = sum(problem.shipments[problem.shipment_index(s)].value for s in carried)
+    assert result.metrics.delivered_value == pytest.approx(value)
+    return set(carried)
+
+
+# Small parts so even 300 shipments are split into several; in-process.
+SPLIT = SolveParams(time_limit=4.0, part_size=60, decompose_above=100, workers=1)
+
+
+def test_forced_decomposition_gives_valid_routes_in_a_process_pool() -> None:
+    problem = geo_problem(1)
+    result = solve(
+        problem, SolveParams(time_limit=5.0, part_size=60, decompose_above=100, workers=2), seed=0
+    )
+    assert result.metrics.backend.startswith("regional(5+")
+    carried = assert_valid(problem, result)
+    assert len(carried) > 50
+    assert result.metrics.seconds <= 5.0
+
+
+def test_same_seed_same_result_with_max_iterations() -> None:
+    problem = geo_problem(2, shipments=80, vehicles=10)
+    params = SolveParams(
+        time_limit=20.0, part_size=30, decompose_above=50, workers=1, max_iterations=20
+    )
+    a = solve(problem, params, seed=3)
+    b = solve(problem, params, seed=3)
+    assert a.routes == b.routes
+    assert a.dropped == b.dropped
+    assert_valid(problem, a)
+
+
+def test_no_dense_matrix_of_the_whole_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = geo_problem(3)
+    sizes: list[int] = []
+    real = routing.problem.great_circle_km
+
+    def spy(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        sizes.append(len(lat))
+        return real(lat, lon)
+
+    monkeypatch.setattr(routing.problem, "great_circle_km", spy)
+    # geographic_above below the location count: the day itself is "too big".
+    params = SolveParams(time_limit=3.0, part_size=60, geographic_above=200, workers=1)
+    result = solve(problem, params, seed=0)
+    assert result.metrics.backend.startswith("regional")
+    assert sizes, "parts build their matrices from coordinates"
+    # Parts hold ~100 locations, greedy-repair chunks up to ~200; the day 360.
+    assert max(sizes) < 0.75 * problem.num_locations
+    monkeypatch.undo()
+    assert_valid(problem, result)
+
+
+def test_repair_serves_a_part_that_got_no_vehicles(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = geo_problem(4, shipments=200, vehicles=30)
+    real = routing.regional.bisect
+    calls: list[int] = []
+    starved: set[int] = set()
+
+    def starve_last_part(ship_xy: np.ndarray, veh_xy: np.ndarray, parts: int) -> list:
+        regions = real(ship_xy, veh_xy, parts)
+        calls.append(len(regions))
+        if len(calls) == 1:  # round 1: the first region takes every vehicle
+            starved.update(int(r) for r in regions[-1][0])
+            regions = [
+                (regions[0][0], np.arange(len(veh_xy))),
+                *[(s, v[:0]) for s, v in regions[1:]],
+            ]
+        return regions
+
+    monkeypatch.setattr(routing.regional, "bisect", starve_last_part)
+    result = solve(problem, SPLIT, seed=0)
+    carried = assert_valid(problem, result)
+    # Round-1 rows are positions among the shipments some vehicle can carry.
+    _, reasons = routing.regional.geo_alone_feasibility(problem)
+    active = [s.id for s, r in zip(problem.shipments, reasons, strict=True) if r is None]
+    starved_ids = {active[row] for row in starved}
+    assert calls[0] >= 2 and starved_ids
+    assert carried & starved_ids, "repair carried shipments of the vehicle-less part"
