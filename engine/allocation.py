@@ -6,8 +6,13 @@ from engine.scenario.model import Scenario
 from matching import Lot, MatchingProblem, Need
 
 
-def matching_problem(scenario: Scenario) -> MatchingProblem:
-    """The allocation question of a scenario (pure translation, no decisions)."""
+def matching_problem(
+    scenario: Scenario, forbidden: frozenset[tuple[str, str]] = frozenset()
+) -> MatchingProblem:
+    """The allocation question of a scenario (pure translation, no decisions).
+
+    ``forbidden`` (supply id, request id) pairs are eligible but not to be used.
+    """
     policy = scenario.policy
     return MatchingProblem(
         date=scenario.date,
@@ -22,4 +27,5 @@ def matching_problem(scenario: Scenario) -> MatchingProblem:
         weight_kg={c.id: c.weight_kg for c in scenario.categories.values()},
         max_distance_km=policy.max_distance_km,
         priority_weights=dict(policy.priority_weights),
+        forbidden=forbidden,
     )

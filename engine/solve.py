@@ -2,10 +2,21 @@
 
 The same code path serves ``jessr solve`` (a file in, a file out) and, later,
 the daily batch (a database snapshot in, persisted plan out).
+
+**Route-aware allocation.** With volunteers, an allocation nobody can carry
+today helps nobody today. Before routing, every allocation is tested against
+every volunteer alone (home → supply → household → home within the shift and
+the delivery window, vectorised); pairs that no volunteer could carry are
+banned and the exact allocation is solved again, so their stock goes to
+households that can be reached. This repeats until no new pair is banned (or
+its share of the time limit is spent). Loads heavier than the largest vehicle
+are split into several allocations that fit it. Without volunteers nothing is
+banned: V is the exact optimum.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,10 +27,23 @@ from engine.allocation import matching_problem
 from engine.dispatch import plan_routes, routing_problem
 from engine.scenario.model import Scenario
 from engine.scenario.plan import Plan, PlanAllocation, Unmet, Unrouted
+from routing.regional import geo_alone_feasibility
 
 Stage = Callable[[str, float | None], None]  # (stage name, seconds it may take or None)
 MIN_ROUTING_SECONDS = 1.0
 ASSEMBLY_SECONDS = 0.3  # plan routes + metrics after routing (~0.1 s at 35,000 allocations)
+ROUTE_AWARE_SHARE = 0.25  # at most this share of the time limit goes to ban rounds
+MAX_BAN_ROUNDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationOutcome:
+    """Allocations of a day before routing (a plan without routes)."""
+
+    plan: Plan
+    matching: matching.MatchingResult
+    values: dict[str, float]  # allocation id -> allocated value (w(r) × units)
+    unit_value: dict[str, float]  # request id -> value of one unit (the spec's w(r))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +55,41 @@ class SolveOutcome:
     routing: routing.RoutingResult | None
     seconds: float
     unit_value: dict[str, float]  # request id -> value of one unit (the spec's w(r))
+    banned_pairs: int = 0  # (supply, request) pairs no volunteer could carry
+
+
+def allocate(
+    scenario: Scenario,
+    *,
+    forbidden: frozenset[tuple[str, str]] = frozenset(),
+    workers: int = 1,
+) -> AllocationOutcome:
+    """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
+    question = matching_problem(scenario, forbidden)
+    result = matching.solve(question, matching.MatchingParams(workers=workers))
+    chunk = _units_per_trip(scenario)
+    category_of = {s.id: s.category for s in scenario.supplies} if chunk else {}
+    allocations: list[PlanAllocation] = []
+    for a in result.allocations:
+        # A unit heavier than every vehicle (chunk 0) stays whole: routing
+        # reports it as too_heavy.
+        step = chunk.get(category_of.get(a.lot, ""), 0) or a.quantity
+        left = a.quantity
+        while left > 0:
+            take = min(left, step)
+            allocations.append(PlanAllocation(f"A{len(allocations) + 1}", a.lot, a.need, take))
+            left -= take
+    unmet = tuple(Unmet(u.need, u.quantity, u.reason.value) for u in result.unmet)
+    unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
+    values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
+    metrics = {
+        "allocated_value": sum(values.values()),
+        "delivered_value": 0.0,
+        "effort_kg_km": result.metrics.effort_kg_km,
+        "route_km": 0.0,
+    }
+    plan = Plan(tuple(allocations), unmet=unmet, metrics=metrics)
+    return AllocationOutcome(plan, result, values, unit_value)
 
 
 def solve_scenario(
@@ -40,6 +99,7 @@ def solve_scenario(
     seed: int = 0,
     workers: int = 2,
     stage: Stage | None = None,
+    route_aware: bool = True,
 ) -> SolveOutcome:
     """Allocate supplies to requests exactly, then route the allocations.
 
@@ -49,16 +109,12 @@ def solve_scenario(
     started = time.perf_counter()
     if stage:
         stage("allocating", None)
-    question = matching_problem(scenario)
-    result = matching.solve(question, matching.MatchingParams(workers=workers))
-    allocations = tuple(
-        PlanAllocation(f"A{k}", a.lot, a.need, a.quantity)
-        for k, a in enumerate(result.allocations, 1)
-    )
-    unmet = tuple(Unmet(u.need, u.quantity, u.reason.value) for u in result.unmet)
-    unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
-    values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
+    alloc = allocate(scenario, workers=workers)
+    banned: frozenset[tuple[str, str]] = frozenset()
+    if scenario.volunteers and route_aware:
+        alloc, banned = _ban_unreachable(scenario, alloc, workers, started, time_limit, stage)
 
+    allocations = alloc.plan.allocations
     routed = None
     routes: tuple = ()
     if not allocations:
@@ -66,7 +122,7 @@ def solve_scenario(
     elif not scenario.volunteers:
         unrouted = tuple(Unrouted(a.id, "no_volunteers") for a in allocations)
     else:
-        dispatch = routing_problem(scenario, allocations, values)
+        dispatch = routing_problem(scenario, allocations, alloc.values)
         # Routing gets what is left after building its problem, minus a margin
         # for turning its routes into the plan (result assembly).
         left = time_limit - (time.perf_counter() - started) - ASSEMBLY_SECONDS
@@ -80,11 +136,59 @@ def solve_scenario(
         unrouted = tuple(Unrouted(d.shipment, str(d.reason)) for d in routed.dropped)
 
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
-    metrics = {
-        "allocated_value": sum(values.values()),
-        "delivered_value": sum(values[a] for a in carried),
-        "effort_kg_km": result.metrics.effort_kg_km,
-        "route_km": sum(r.distance_km for r in routes),
-    }
-    plan = Plan(allocations, routes, unrouted, unmet, metrics)
-    return SolveOutcome(plan, result, routed, time.perf_counter() - started, unit_value)
+    metrics = dict(alloc.plan.metrics)
+    metrics["delivered_value"] = sum(alloc.values[a] for a in carried)
+    metrics["route_km"] = sum(r.distance_km for r in routes)
+    plan = Plan(allocations, routes, unrouted, alloc.plan.unmet, metrics)
+    return SolveOutcome(
+        plan,
+        alloc.matching,
+        routed,
+        time.perf_counter() - started,
+        alloc.unit_value,
+        len(banned),
+    )
+
+
+def _ban_unreachable(
+    scenario: Scenario,
+    alloc: AllocationOutcome,
+    workers: int,
+    started: float,
+    time_limit: float,
+    stage: Stage | None,
+) -> tuple[AllocationOutcome, frozenset[tuple[str, str]]]:
+    """Re-allocate until no allocation is one that no volunteer could carry alone."""
+    banned: frozenset[tuple[str, str]] = frozenset()
+    for _ in range(MAX_BAN_ROUNDS):
+        if time.perf_counter() - started > ROUTE_AWARE_SHARE * time_limit:
+            break
+        allocations = alloc.plan.allocations
+        if not allocations:
+            break
+        dispatch = routing_problem(scenario, allocations, alloc.values)
+        _, reasons = geo_alone_feasibility(dispatch.problem)
+        fresh = {
+            (a.supply, a.request)
+            for a, why in zip(allocations, reasons, strict=True)
+            if why is not None
+        } - banned
+        if not fresh:
+            break
+        banned |= fresh
+        if stage:
+            stage(f"re-allocating around {len(banned)} unreachable pairs", None)
+        alloc = allocate(scenario, forbidden=banned, workers=workers)
+    return alloc, banned
+
+
+def _units_per_trip(scenario: Scenario) -> dict[str, int]:
+    """Per category, the most units the largest volunteer vehicle can carry.
+
+    Only with volunteers: an allocation above this is split so that it can
+    travel in several pieces (0 when even one unit is too heavy).
+    """
+    if not scenario.volunteers:
+        return {}
+    biggest = max(v.capacity_kg for v in scenario.volunteers)
+    return {c.id: math.floor(biggest / c.weight_kg + 1e-9) for c in scenario.categories.values()}

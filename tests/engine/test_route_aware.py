@@ -1,0 +1,120 @@
+"""Route-aware allocation: stock goes where a volunteer can carry it today."""
+
+from __future__ import annotations
+
+from engine.checker import check_plan
+from engine.scenario.reader import parse_scenario
+from engine.scenario.writer import plan_to_dict
+from engine.solve import solve_scenario
+
+TUNIS = (36.8065, 10.1815)
+ARIANA = (36.8625, 10.1956)
+BEN_AROUS = (36.7531, 10.2189)
+
+
+def day(requests, volunteers, supplies=None, categories=None):
+    doc = {
+        "version": 1,
+        "date": "2026-11-28",
+        "supplies": supplies
+        or [
+            {
+                "id": "S1",
+                "category": "food.basket",
+                "quantity": 1,
+                "lat": TUNIS[0],
+                "lon": TUNIS[1],
+                "region": "TN-11",
+            }
+        ],
+        "requests": requests,
+        "volunteers": volunteers,
+    }
+    if categories:
+        doc["categories"] = categories
+    return parse_scenario(doc)
+
+
+def request(rid, at, priority, window=None, quantity=1, category="food.basket"):
+    rec = {
+        "id": rid,
+        "category": category,
+        "quantity": quantity,
+        "lat": at[0],
+        "lon": at[1],
+        "region": "TN-12",
+        "priority": priority,
+    }
+    if window:
+        rec["window"] = window
+    return rec
+
+
+VOLUNTEER = {
+    "id": "V1",
+    "lat": TUNIS[0],
+    "lon": TUNIS[1],
+    "capacity_kg": 300,
+    "shift": ["10:00", "14:00"],
+    "speed_kmh": 40,
+}
+
+
+def valid(scenario, outcome):
+    report = check_plan(scenario, plan_to_dict(outcome.plan))
+    assert report.valid, report.violations[:5]
+    return report
+
+
+def test_unreachable_household_yields_its_stock_to_a_reachable_one():
+    # R1 is more urgent but its window closes before the volunteer's shift starts.
+    scenario = day(
+        [request("R1", ARIANA, 5, window=["08:00", "09:00"]), request("R2", BEN_AROUS, 2)],
+        [VOLUNTEER],
+    )
+    two_stage = solve_scenario(scenario, time_limit=2, route_aware=False)
+    aware = solve_scenario(scenario, time_limit=2)
+    assert [a.request for a in two_stage.plan.allocations] == ["R1"]
+    assert valid(scenario, two_stage).delivered_value == 0
+    assert [a.request for a in aware.plan.allocations] == ["R2"]
+    assert valid(scenario, aware).delivered_value > 0
+    assert aware.banned_pairs == 1
+    # The stock R1 could not get was "outcompeted", never "no_supply": it existed.
+    assert [(u.request, u.reason) for u in aware.plan.unmet] == [("R1", "outcompeted")]
+
+
+def test_reachable_days_are_left_alone():
+    scenario = day([request("R1", ARIANA, 5), request("R2", BEN_AROUS, 2)], [VOLUNTEER])
+    aware = solve_scenario(scenario, time_limit=2)
+    assert aware.banned_pairs == 0
+    assert [a.request for a in aware.plan.allocations] == ["R1"]
+
+
+def test_without_volunteers_nothing_is_banned_and_value_is_optimal():
+    scenario = day([request("R1", ARIANA, 5, window=["08:00", "09:00"])], [])
+    outcome = solve_scenario(scenario, time_limit=2)
+    assert outcome.banned_pairs == 0
+    assert [a.request for a in outcome.plan.allocations] == ["R1"]
+    assert {u.reason for u in outcome.plan.unrouted} == {"no_volunteers"}
+
+
+def test_loads_heavier_than_any_vehicle_travel_in_pieces():
+    supplies = [
+        {
+            "id": "S1",
+            "category": "energy.gas",
+            "quantity": 5,
+            "lat": TUNIS[0],
+            "lon": TUNIS[1],
+            "region": "TN-11",
+        }
+    ]
+    motorbike = dict(VOLUNTEER, capacity_kg=60, shift=["08:00", "18:00"])
+    scenario = day(
+        [request("R1", ARIANA, 4, quantity=3, category="energy.gas")], [motorbike], supplies
+    )
+    outcome = solve_scenario(scenario, time_limit=3)
+    pieces = sorted(a.quantity for a in outcome.plan.allocations)
+    assert pieces == [1, 2]  # 26 kg cylinders: two fit in 60 kg
+    report = valid(scenario, outcome)
+    assert report.delivered_value == report.allocated_value
