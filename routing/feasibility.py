@@ -59,12 +59,22 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
         feas[b : b + BLOCK] = win_ok & (back <= s1)
         window_ok_any |= win_ok.any(axis=0)
         cap_ok_any |= cap_ok.any(axis=0)
-    # A pickup and delivery at one place would be one stop: it can't be both.
-    same_place = p == q
+    return feas, drop_reasons(feas, p == q, cap_ok_any, window_ok_any)
+
+
+def drop_reasons(
+    feas: np.ndarray, same_place: np.ndarray, cap_ok_any: np.ndarray, window_ok_any: np.ndarray
+) -> list[str | None]:
+    """Per shipment, ``None`` if some vehicle can serve it alone, else why not.
+
+    Clears ``feas`` for shipments picked up and delivered at one place: that
+    would be one stop, and a stop unloads before it loads, so it can't be both.
+    """
     feas[:, same_place] = False
+    any_feas = feas.any(axis=0)
     reasons: list[str | None] = []
-    for k in range(m):
-        if feas[:, k].any():
+    for k in range(feas.shape[1]):
+        if any_feas[k]:
             reasons.append(None)
         elif same_place[k]:
             reasons.append(Reason.UNREACHABLE.value)
@@ -74,4 +84,4 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
             reasons.append(Reason.WINDOW.value)
         else:
             reasons.append(Reason.OUTSIDE_SHIFT.value)
-    return feas, reasons
+    return reasons

@@ -139,26 +139,9 @@ class RoutingProblem:
         object.__setattr__(self, "shipments", tuple(self.shipments))
         if not (self.stop_time >= 0 and math.isfinite(self.stop_time)):
             raise ValueError(f"stop_time must be finite and >= 0, got {self.stop_time}")
-        n = d.shape[0]
-        seen: set[str] = set()
-        for v in self.vehicles:
-            if not isinstance(v, Vehicle):
-                raise ValueError(f"vehicles must hold Vehicle records, got {type(v).__name__}")
-            if v.id in seen:
-                raise ValueError(f"vehicle {v.id!r}: duplicate id")
-            seen.add(v.id)
-            if v.start >= n or v.end >= n:
-                raise ValueError(f"vehicle {v.id!r}: start/end outside the {n} locations")
-        index: dict[str, int] = {}
-        for k, s in enumerate(self.shipments):
-            if not isinstance(s, Shipment):
-                raise ValueError(f"shipments must hold Shipment records, got {type(s).__name__}")
-            if s.id in index:
-                raise ValueError(f"shipment {s.id!r}: duplicate id")
-            index[s.id] = k
-            if s.pickup >= n or s.delivery >= n:
-                raise ValueError(f"shipment {s.id!r}: pickup/delivery outside the {n} locations")
-        object.__setattr__(self, "_index", index)
+        object.__setattr__(
+            self, "_index", validate_records(self.vehicles, self.shipments, d.shape[0])
+        )
 
     @property
     def num_locations(self) -> int:
@@ -228,3 +211,32 @@ def great_circle_km(
     d = EARTH_RADIUS_KM * np.arctan2(y, x)
     np.fill_diagonal(d, 0.0)
     return d
+
+
+def validate_records(
+    vehicles: tuple[Vehicle, ...], shipments: tuple[Shipment, ...], n: int
+) -> dict[str, int]:
+    """Check record types, unique ids and location indices below ``n``.
+
+    Returns the shipment id → position index. Shared by every problem type so
+    that a matrix-backed and a coordinate-backed problem accept the same data.
+    """
+    seen: set[str] = set()
+    for v in vehicles:
+        if not isinstance(v, Vehicle):
+            raise ValueError(f"vehicles must hold Vehicle records, got {type(v).__name__}")
+        if v.id in seen:
+            raise ValueError(f"vehicle {v.id!r}: duplicate id")
+        seen.add(v.id)
+        if v.start >= n or v.end >= n:
+            raise ValueError(f"vehicle {v.id!r}: start/end outside the {n} locations")
+    index: dict[str, int] = {}
+    for k, s in enumerate(shipments):
+        if not isinstance(s, Shipment):
+            raise ValueError(f"shipments must hold Shipment records, got {type(s).__name__}")
+        if s.id in index:
+            raise ValueError(f"shipment {s.id!r}: duplicate id")
+        index[s.id] = k
+        if s.pickup >= n or s.delivery >= n:
+            raise ValueError(f"shipment {s.id!r}: pickup/delivery outside the {n} locations")
+    return index

@@ -44,11 +44,11 @@ import numpy as np
 
 from routing.backends import Routes
 from routing.evaluate import check_route
-from routing.feasibility import alone_feasibility
+from routing.feasibility import alone_feasibility, drop_reasons
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
 from routing.portfolio import VALUE_DIGITS
-from routing.problem import EARTH_RADIUS_KM, RoutingProblem, Shipment, Vehicle
+from routing.problem import EARTH_RADIUS_KM, RoutingProblem, Shipment, Vehicle, validate_records
 from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status
 
 log = logging.getLogger(__name__)
@@ -107,27 +107,10 @@ class GeoRoutingProblem:
         object.__setattr__(self, "lon", lo)
         object.__setattr__(self, "vehicles", tuple(self.vehicles))
         object.__setattr__(self, "shipments", tuple(self.shipments))
-        # Validate records and indices the way RoutingProblem does, without a matrix.
-        n = la.shape[0]
-        seen: set[str] = set()
-        for v in self.vehicles:
-            if not isinstance(v, Vehicle):
-                raise ValueError(f"vehicles must hold Vehicle records, got {type(v).__name__}")
-            if v.id in seen:
-                raise ValueError(f"vehicle {v.id!r}: duplicate id")
-            seen.add(v.id)
-            if v.start >= n or v.end >= n:
-                raise ValueError(f"vehicle {v.id!r}: start/end outside the {n} locations")
-        index: dict[str, int] = {}
-        for k, s in enumerate(self.shipments):
-            if not isinstance(s, Shipment):
-                raise ValueError(f"shipments must hold Shipment records, got {type(s).__name__}")
-            if s.id in index:
-                raise ValueError(f"shipment {s.id!r}: duplicate id")
-            index[s.id] = k
-            if s.pickup >= n or s.delivery >= n:
-                raise ValueError(f"shipment {s.id!r}: pickup/delivery outside the {n} locations")
-        object.__setattr__(self, "_index", index)
+        # The same record checks as RoutingProblem, without a matrix.
+        object.__setattr__(
+            self, "_index", validate_records(self.vehicles, self.shipments, la.shape[0])
+        )
 
     @property
     def num_locations(self) -> int:
@@ -225,22 +208,7 @@ def geo_alone_feasibility(problem: GeoRoutingProblem) -> tuple[np.ndarray, list[
         feas[b : b + FEAS_BLOCK] = win_ok & (back <= s1)
         window_ok_any |= win_ok.any(axis=0)
         cap_ok_any |= cap_ok.any(axis=0)
-    same_place = p == q
-    feas[:, same_place] = False
-    reasons: list[str | None] = []
-    any_feas = feas.any(axis=0)
-    for k in range(m):
-        if any_feas[k]:
-            reasons.append(None)
-        elif same_place[k]:
-            reasons.append(Reason.UNREACHABLE.value)
-        elif not cap_ok_any[k]:
-            reasons.append(Reason.TOO_HEAVY.value)
-        elif not window_ok_any[k]:
-            reasons.append(Reason.WINDOW.value)
-        else:
-            reasons.append(Reason.OUTSIDE_SHIFT.value)
-    return feas, reasons
+    return feas, drop_reasons(feas, p == q, cap_ok_any, window_ok_any)
 
 
 def planar_km(problem: GeoRoutingProblem, locs: np.ndarray) -> np.ndarray:
