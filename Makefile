@@ -28,8 +28,11 @@ test: install
 bench: install
 	$(BIN)/python -m engine.bench.matching --out BENCHMARKS.md
 
+# Public instances side by side (quick subset, 10 s), generated days, a national day.
 bench-routing: install
 	$(BIN)/python -m engine.bench.routing_report $(SHARED) --out BENCHMARKS.md
+	$(BIN)/python -m engine.bench.days --out BENCHMARKS.md
+	$(BIN)/python -m engine.bench.national --out BENCHMARKS.md
 
 lint: install
 	$(BIN)/ruff check .
