@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matching
 import routing
@@ -67,10 +68,41 @@ def allocate(
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
     result = matching.solve(question, matching.MatchingParams(workers=workers))
+    return _assemble(scenario, question, result, None)
+
+
+def top_up(scenario: Scenario, alloc: AllocationOutcome, workers: int = 1) -> AllocationOutcome:
+    """``alloc`` plus an exact allocation of what it left, with no pair forbidden.
+
+    After route-aware bans, leftover stock may still go to leftover needs over
+    banned pairs: that cannot lower the delivered value (no volunteer could
+    carry those anyway) and keeps V as high as it can be (a household may
+    still collect at the depot).
+    """
+    question = matching_problem(scenario)
+    if not alloc.plan.unmet:
+        return alloc
+    params = matching.MatchingParams(workers=workers)
+    extra = matching.solve(_residual(question, list(alloc.matching.allocations)), params)
+    return _assemble(scenario, question, alloc.matching, extra)
+
+
+def _assemble(
+    scenario: Scenario,
+    question: matching.MatchingProblem,
+    result: matching.MatchingResult,
+    extra: matching.MatchingResult | None,
+) -> AllocationOutcome:
+    """Plan allocations (split to fit the largest vehicle), unmet needs and metrics."""
+    found = list(result.allocations)
+    effort = result.metrics.effort_kg_km
+    if extra is not None:
+        found.extend(extra.allocations)
+        effort += extra.metrics.effort_kg_km
     chunk = _units_per_trip(scenario)
     category_of = {s.id: s.category for s in scenario.supplies} if chunk else {}
     allocations: list[PlanAllocation] = []
-    for a in result.allocations:
+    for a in found:
         # A unit heavier than every vehicle (chunk 0) stays whole: routing
         # reports it as too_heavy.
         step = chunk.get(category_of.get(a.lot, ""), 0) or a.quantity
@@ -79,17 +111,48 @@ def allocate(
             take = min(left, step)
             allocations.append(PlanAllocation(f"A{len(allocations) + 1}", a.lot, a.need, take))
             left -= take
-    unmet = tuple(Unmet(u.need, u.quantity, u.reason.value) for u in result.unmet)
+    served = Counter()
+    for a in found:
+        served[a.need] += a.quantity
+    # Reasons follow eligibility alone (bans make a need "outcompeted", never "no_supply").
+    reason = {u.need: u.reason.value for u in result.unmet}
+    unmet = tuple(
+        Unmet(n.id, n.quantity - served[n.id], reason[n.id])
+        for n in question.needs
+        if served[n.id] < n.quantity
+    )
     unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
     values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
     metrics = {
         "allocated_value": sum(values.values()),
         "delivered_value": 0.0,
-        "effort_kg_km": result.metrics.effort_kg_km,
+        "effort_kg_km": effort,
         "route_km": 0.0,
     }
     plan = Plan(tuple(allocations), unmet=unmet, metrics=metrics)
     return AllocationOutcome(plan, result, values, unit_value)
+
+
+def _residual(
+    question: matching.MatchingProblem, found: list[matching.Allocation]
+) -> matching.MatchingProblem:
+    """What is left of ``question`` after ``found``, with no pair forbidden."""
+    given: Counter[str] = Counter()
+    got: Counter[str] = Counter()
+    for a in found:
+        given[a.lot] += a.quantity
+        got[a.need] += a.quantity
+    lots = tuple(
+        replace(lot, quantity=lot.quantity - given[lot.id])
+        for lot in question.lots
+        if lot.quantity > given[lot.id]
+    )
+    needs = tuple(
+        replace(need, quantity=need.quantity - got[need.id])
+        for need in question.needs
+        if need.quantity > got[need.id]
+    )
+    return replace(question, lots=lots, needs=needs, forbidden=frozenset())
 
 
 def solve_scenario(
@@ -179,6 +242,8 @@ def _ban_unreachable(
         if stage:
             stage(f"re-allocating around {len(banned)} unreachable pairs", None)
         alloc = allocate(scenario, forbidden=banned, workers=workers)
+    if banned:
+        alloc = top_up(scenario, alloc, workers)
     return alloc, banned
 
 

@@ -118,3 +118,16 @@ def test_loads_heavier_than_any_vehicle_travel_in_pieces():
     assert pieces == [1, 2]  # 26 kg cylinders: two fit in 60 kg
     report = valid(scenario, outcome)
     assert report.delivered_value == report.allocated_value
+
+
+def test_stock_nobody_else_wants_still_goes_to_an_unreachable_household():
+    # The household lives at the depot: no route can serve it (one stop cannot
+    # both load and unload the same parcel), but banning the pair would only
+    # lower V. The top-up keeps the allocation, unrouted.
+    scenario = day([request("R1", TUNIS, 3)], [VOLUNTEER])
+    outcome = solve_scenario(scenario, time_limit=2)
+    assert outcome.banned_pairs == 1
+    assert [(a.request, a.quantity) for a in outcome.plan.allocations] == [("R1", 1)]
+    assert [u.reason for u in outcome.plan.unrouted] == ["unreachable"]
+    report = valid(scenario, outcome)
+    assert report.allocated_value > 0 and report.delivered_value == 0
