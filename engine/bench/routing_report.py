@@ -247,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", type=Path, help="JSON-lines output (default out/bench-routing/…)")
     p.add_argument("--from-jsonl", type=Path, help="render from an earlier raw file, no solving")
     p.add_argument("--section", default=SECTION, help="BENCHMARKS.md section name (routing)")
+    p.add_argument("--label", help="describe the instance set (default: the subset's name)")
     p.add_argument("--title", default="Routing benchmarks", help="the section's heading")
     return p
 
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "date": now.strftime("%Y-%m-%d %H:%M UTC"),
         "time_limit": f"{args.time_limit:g}",
-        "subset": args.subset,
+        "subset": args.label or args.subset,
         "objective": args.objective,
     }
     if args.from_jsonl is not None:
