@@ -28,26 +28,29 @@ from engine.dispatch import plan_routes, routing_problem
 from engine.generate import generate_scenario
 from engine.scenario.plan import Plan, Unrouted
 from engine.scenario.reader import parse_scenario
-from engine.solve import allocate, solve_scenario
+from engine.solve import allocate, day_routing_params, solve_scenario
 
 SECTION = "days"
 SOLVERS = {
-    "jessr": ("vroom", "pyvrp", "ortools"),
+    "jessr": None,  # what `jessr solve` uses (engine.solve.day_routing_params)
     "pyvrp": ("pyvrp",),
     "vroom": ("vroom",),
     "ortools": ("ortools",),
 }
 
 
-def route_with(scenario, allocation, backends: tuple[str, ...], limit: float, seed: int) -> dict:
-    """Route fixed allocations with the given backends; score with the checker."""
+def route_with(
+    scenario, allocation, backends: tuple[str, ...] | None, limit: float, seed: int
+) -> dict:
+    """Route fixed allocations with the given backends (None: Jessr's); score with the checker."""
     dispatch = routing_problem(scenario, allocation.plan.allocations, allocation.values)
-    started = time.perf_counter()
-    result = routing.solve(
-        dispatch.problem,
-        routing.SolveParams(time_limit=limit, backends=backends, workers=1),
-        seed=seed,
+    params = (
+        day_routing_params(limit, 1)
+        if backends is None
+        else routing.SolveParams(time_limit=limit, backends=backends, workers=1)
     )
+    started = time.perf_counter()
+    result = routing.solve(dispatch.problem, params, seed=seed)
     seconds = time.perf_counter() - started
     plan = replace(
         allocation.plan,
@@ -112,7 +115,9 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
         f"--requests {args.requests} --supplies {args.supplies} --volunteers "
         f"{args.volunteers}`, seeds {', '.join(map(str, seeds))}. Each solver routes the "
         f"same exact allocations with `--time-limit {args.time_limit:g}` s and one "
-        "worker, one at a time. D (delivered value) and km are recomputed by the "
+        "worker, one at a time; `jessr` is the split `jessr solve` uses, the others are "
+        "each backend alone through the same model and float re-verification. "
+        "D (delivered value) and km are recomputed by the "
         "independent checker; a plan the checker rejects counts as invalid.",
         "",
         "| seed | solver | valid | D delivered | of V allocated | road km | volunteers | s |",
