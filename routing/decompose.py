@@ -46,7 +46,7 @@ def partition(problem: RoutingProblem, parts: int) -> tuple[np.ndarray, np.ndarr
     """
     d = problem.distance
     homes = np.array([v.start for v in problem.vehicles])
-    p = np.array([s.pickup for s in problem.shipments])
+    p = np.array([s.first_location for s in problem.shipments])
     q = np.array([s.delivery for s in problem.shipments])
     uniq = np.unique(homes)
     parts = max(1, min(parts, len(uniq)))
@@ -87,7 +87,7 @@ def subproblem(
     locs = sorted(
         {problem.vehicles[v].start for v in vehs}
         | {problem.vehicles[v].end for v in vehs}
-        | {problem.shipments[k].pickup for k in ships}
+        | {problem.shipments[k].first_location for k in ships}
         | {problem.shipments[k].delivery for k in ships}
     )
     new = {loc: i for i, loc in enumerate(locs)}
@@ -102,7 +102,9 @@ def subproblem(
     shipments = tuple(
         replace(
             problem.shipments[k],
-            pickup=new[problem.shipments[k].pickup],
+            pickup=None
+            if problem.shipments[k].pickup is None
+            else new[problem.shipments[k].pickup],
             delivery=new[problem.shipments[k].delivery],
         )
         for k in ships

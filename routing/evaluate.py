@@ -12,10 +12,14 @@ semantics of the Jessr plan checker (exchange format, rules 3-5):
   window opening of its nodes; every node's window must contain it;
 * at a stop, deliveries are unloaded before pickups are loaded, and the load
   never exceeds the capacity; a shipment is picked up before it is delivered,
-  on the same route, in different stops.
+  on the same route, in different stops;
+* a depot-loaded delivery (``Shipment.pickup is None``) is on board from the
+  start: the route leaves with the sum of their loads, which must fit the
+  capacity, and has no pickup node or stop for them.
 
 A route is a sequence of *node codes*: ``2*k`` is the pickup of shipment ``k``
-(its position in ``problem.shipments``), ``2*k + 1`` its delivery.
+(its position in ``problem.shipments``), ``2*k + 1`` its delivery; a
+depot-loaded shipment appears only as its delivery code.
 """
 
 from __future__ import annotations
@@ -54,10 +58,21 @@ class RouteCheck:
     distance: float
     duration: float
     stops: tuple[Stop, ...]
+    start_load: float = 0.0  # depot-loaded deliveries on board when leaving
 
 
 def _fail(msg: str, k: int) -> RouteCheck:
     return RouteCheck(False, msg, k, 0.0, 0.0, ())
+
+
+def node_location(problem: RoutingProblem, code: int) -> int:
+    """Location of node ``code`` (a depot-loaded shipment has no pickup node)."""
+    s = problem.shipments[code >> 1]
+    if code & 1:
+        return s.delivery
+    if s.pickup is None:
+        raise ValueError(f"depot-loaded shipment {s.id!r} has no pickup node")
+    return s.pickup
 
 
 def check_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> RouteCheck:
@@ -65,34 +80,40 @@ def check_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> 
     veh = problem.vehicles[vehicle]
     ships = problem.shipments
     dist = problem.distance
-    # Pairing: each shipment of the route exactly once picked up and delivered.
+    # Pairing: each shipment of the route exactly once picked up (unless it is
+    # depot-loaded) and delivered.
     seen: dict[int, int] = {}
     for code in nodes:
         k = code >> 1
         seen[k] = seen.get(k, 0) + (10 if code & 1 else 1)
+    start_load = 0.0
+    on_board: set[int] = set()
     for k, tally in seen.items():
-        if tally != 11:
+        if ships[k].pickup is None:
+            if tally != 10:
+                return _fail(f"depot-loaded shipment {ships[k].id!r} not delivered once", k)
+            on_board.add(k)
+            start_load += ships[k].load
+        elif tally != 11:
             return _fail(f"shipment {ships[k].id!r} not paired once on the route", k)
+    cap_tol = LOAD_EPS * max(1.0, veh.capacity)
+    if start_load > veh.capacity + cap_tol:
+        heaviest = max(on_board, key=lambda k: (ships[k].load, k))
+        return _fail(f"start load {start_load:.6g} exceeds capacity {veh.capacity:.6g}", heaviest)
 
     t = veh.shift[0]
     loc = veh.start
     total = 0.0
-    load = 0.0
-    on_board: set[int] = set()
+    load = start_load
     done: set[int] = set()
     stops: list[Stop] = []
     i = 0
     n = len(nodes)
-    cap_tol = LOAD_EPS * max(1.0, veh.capacity)
     while i < n:
-        here = ships[nodes[i] >> 1].pickup if nodes[i] % 2 == 0 else ships[nodes[i] >> 1].delivery
+        here = node_location(problem, nodes[i])
         j = i
         group: list[int] = []
-        while j < n:
-            s = ships[nodes[j] >> 1]
-            at = s.pickup if nodes[j] % 2 == 0 else s.delivery
-            if at != here:
-                break
+        while j < n and node_location(problem, nodes[j]) == here:
             group.append(nodes[j])
             j += 1
         leg = float(dist[loc, here])
@@ -150,7 +171,7 @@ def check_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> 
         return _fail(f"back home at {t:.6g} after shift end {veh.shift[1]:.6g}", k)
     if not nodes:
         return RouteCheck(True, None, None, 0.0, 0.0, ())
-    return RouteCheck(True, None, None, total, t - veh.shift[0], tuple(stops))
+    return RouteCheck(True, None, None, total, t - veh.shift[0], tuple(stops), start_load)
 
 
 def to_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> Route:
@@ -158,7 +179,9 @@ def to_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> Rou
     chk = check_route(problem, vehicle, nodes)
     if not chk.feasible:
         raise ValueError(f"invalid route for {problem.vehicles[vehicle].id!r}: {chk.error}")
-    return Route(problem.vehicles[vehicle].id, chk.stops, chk.distance, chk.duration)
+    return Route(
+        problem.vehicles[vehicle].id, chk.stops, chk.distance, chk.duration, chk.start_load
+    )
 
 
 def verify_route(problem: RoutingProblem, route: Route) -> str | None:
@@ -179,6 +202,8 @@ def verify_route(problem: RoutingProblem, route: Route) -> str | None:
             nodes.append(delivery(k))
         for sid in stop.pickups:
             k = problem.shipment_index(sid)
+            if problem.shipments[k].pickup is None:
+                return f"depot-loaded {sid!r} listed as a pickup"
             if problem.shipments[k].pickup != stop.location:
                 return f"pickup of {sid!r} at the wrong location"
             nodes.append(pickup(k))

@@ -1,7 +1,8 @@
 """Which shipments could some vehicle serve alone, and if not, why.
 
 Serving shipment ``k`` alone on vehicle ``v`` means: home → pickup → delivery
-→ home, with the evaluator's semantics. This is vectorised over vehicles and
+→ home (home → delivery → home for a depot-loaded delivery, whose load is on
+board from the start), with the evaluator's semantics. This is vectorised over vehicles and
 shipments with numpy (vehicle blocks keep memory at O(block × shipments)), so
 a national day (2,000 vehicles × 30,000 shipments) costs well under a second.
 It gives drop reasons and lets backends skip shipments nobody can carry.
@@ -33,11 +34,13 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
     if nv == 0:
         return feas, [Reason.UNREACHABLE.value] * m
     d = problem.distance
-    p = np.array([s.pickup for s in ships])
+    dl = np.array([s.pickup is None for s in ships])
     q = np.array([s.delivery for s in ships])
+    p = np.array([s.first_location for s in ships])  # depot-loaded: unused placeholder
     load = np.array([s.load for s in ships])
     p_open, p_close = (np.array([s.pickup_window[i] for s in ships]) for i in (0, 1))
     q_open, q_close = (np.array([s.delivery_window[i] for s in ships]) for i in (0, 1))
+    p_close = np.where(dl, np.inf, p_close)  # depot-loaded: no pickup window
     p_svc = np.array([s.pickup_service for s in ships]) + problem.stop_time
     q_svc = np.array([s.delivery_service for s in ships]) + problem.stop_time
     pq = d[p, q]
@@ -53,13 +56,18 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
         cap = np.array([v.capacity for v in blk])[:, None]
         t_p = np.maximum(s0 + d[start][:, p] / speed, p_open[None, :])
         t_q = np.maximum(t_p + p_svc[None, :] + pq[None, :] / speed, q_open[None, :])
+        if dl.any():
+            # Depot-loaded: straight from the start, loaded before leaving.
+            t_q_dl = np.maximum(s0 + d[start][:, q] / speed, q_open[None, :])
+            t_q = np.where(dl[None, :], t_q_dl, t_q)
+            t_p = np.where(dl[None, :], s0, t_p)
         back = t_q + q_svc[None, :] + d[q][:, end].T / speed
         cap_ok = load[None, :] <= cap * (1 + 1e-9)
         win_ok = (t_p <= p_close[None, :]) & (t_q <= q_close[None, :]) & cap_ok
         feas[b : b + BLOCK] = win_ok & (back <= s1)
         window_ok_any |= win_ok.any(axis=0)
         cap_ok_any |= cap_ok.any(axis=0)
-    return feas, drop_reasons(feas, p == q, cap_ok_any, window_ok_any)
+    return feas, drop_reasons(feas, (p == q) & ~dl, cap_ok_any, window_ok_any)
 
 
 def drop_reasons(

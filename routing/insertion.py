@@ -5,7 +5,8 @@ shipments dropped while repairing a backend's routes, and to insert shipments
 left over by decomposition into other parts' routes and unused vehicles.
 
 Each insertion ranks all (vehicle, pickup position, delivery position)
-candidates by their exact distance increase (O(1) each, numpy) and runs the
+candidates (delivery position only for a depot-loaded delivery, whose load
+rides from the start) by their exact distance increase (O(1) each, numpy) and runs the
 evaluator only in that order until one is valid, so the first valid one is
 the cheapest; a cap on checks keeps each insertion bounded.
 """
@@ -27,7 +28,7 @@ NEAREST_IDLE = 4  # idle vehicles considered per shipment (nearest homes)
 
 def _loc(problem: RoutingProblem, code: int) -> int:
     s = problem.shipments[code >> 1]
-    return s.delivery if code & 1 else s.pickup
+    return s.delivery if code & 1 or s.pickup is None else s.pickup
 
 
 def insert_greedy(
@@ -50,16 +51,17 @@ def insert_greedy(
         if time.monotonic() > deadline:
             break
         s = problem.shipments[k]
+        first = s.first_location
         cand_v = np.flatnonzero(feasible[:, k])
         if cand_v.size == 0:
             continue
         used = [v for v in cand_v if routes.get(int(v))]
         idle = [v for v in cand_v if not routes.get(int(v))]
         if len(used) > NEAREST_USED:
-            near = [min(d[_loc(problem, c), s.pickup] for c in routes[int(v)]) for v in used]
+            near = [min(d[_loc(problem, c), first] for c in routes[int(v)]) for v in used]
             used = [used[i] for i in np.argsort(near, kind="stable")[:NEAREST_USED]]
         if len(idle) > NEAREST_IDLE:
-            near = [d[vehs[v].start, s.pickup] for v in idle]
+            near = [d[vehs[v].start, first] for v in idle]
             idle = [idle[i] for i in np.argsort(near, kind="stable")[:NEAREST_IDLE]]
         options: list[tuple[float, int, int, int]] = []
         for v in [*used, *idle]:
@@ -69,10 +71,14 @@ def insert_greedy(
             a, b = locs[:-1], locs[1:]
             base = d[a, b]
             # Pickup alone between a[i] and b[i]; delivery alone between a[j] and b[j].
-            ins_p = d[a, s.pickup] + d[s.pickup, b] - base
             ins_q = d[a, s.delivery] + d[s.delivery, b] - base
             fixed = vehs[v].fixed_cost if not r else 0.0
             n = len(a)
+            if s.pickup is None:
+                # Depot-loaded: the delivery alone, anywhere (i == -1 marks it).
+                options.extend((float(ins_q[j]) + fixed, v, -1, j) for j in range(n))
+                continue
+            ins_p = d[a, s.pickup] + d[s.pickup, b] - base
             for i in range(n):
                 # adjacent: a[i] -> p -> q -> b[i]
                 adj = d[a[i], s.pickup] + d[s.pickup, s.delivery] + d[s.delivery, b[i]] - base[i]
@@ -83,7 +89,10 @@ def insert_greedy(
         for delta, v, i, j in options[:MAX_CHECKS]:
             del delta
             r = routes.get(v, [])
-            new = [*r[:i], 2 * k, *r[i:j], 2 * k + 1, *r[j:]]
+            if i < 0:
+                new = [*r[:j], 2 * k + 1, *r[j:]]
+            else:
+                new = [*r[:i], 2 * k, *r[i:j], 2 * k + 1, *r[j:]]
             if check_route(problem, v, new).feasible:
                 routes[v] = new
                 inserted.add(k)

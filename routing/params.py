@@ -15,7 +15,10 @@ class SolveParams:
     * ``time_limit``: wall-clock seconds for the whole solve (all backends and
       repair). Backends run one after another in ``backends`` order, each with
       its share (``shares``) of what is left; the fast ``vroom`` constructor
-      seeds the others.
+      seeds the others. A share of 0 makes a backend a *fallback*: it runs,
+      on the time left, only when every backend before it failed. Default:
+      VROOM 5 %, PyVRP all the rest, OR-Tools fallback (measurements in
+      ``routing/README.md``).
     * ``max_iterations``: when set, backends stop by iteration count instead of
       wall time (PyVRP: ILS iterations; OR-Tools: local search solutions;
       VROOM is deterministic anyway), which makes results reproducible per
@@ -32,7 +35,7 @@ class SolveParams:
 
     time_limit: float = 10.0
     backends: tuple[str, ...] = ("vroom", "pyvrp", "ortools")
-    shares: tuple[float, ...] = (0.05, 0.8, 0.15)
+    shares: tuple[float, ...] = (0.05, 0.95, 0.0)
     max_iterations: int | None = None
     workers: int = 2
     decompose_above: int = 1500
@@ -51,8 +54,10 @@ class SolveParams:
             raise ValueError(f"expected distinct backends, got {self.backends}")
         if len(self.shares) != len(self.backends):
             object.__setattr__(self, "shares", _default_shares(self.backends))
-        if any(not (s > 0) for s in self.shares):
-            raise ValueError(f"expected shares > 0, got {self.shares}")
+        if any(not (s >= 0 and math.isfinite(s)) for s in self.shares) or not any(
+            s > 0 for s in self.shares
+        ):
+            raise ValueError(f"expected shares >= 0, at least one > 0, got {self.shares}")
         if self.max_iterations is not None and self.max_iterations < 1:
             raise ValueError(f"expected max_iterations >= 1 or None, got {self.max_iterations}")
         if self.workers < 1:
@@ -64,5 +69,7 @@ class SolveParams:
 
 
 def _default_shares(backends: tuple[str, ...]) -> tuple[float, ...]:
-    weight = {"vroom": 0.05, "pyvrp": 0.8, "ortools": 0.15}
+    weight = {"vroom": 0.05, "pyvrp": 0.95, "ortools": 0.0}
+    if not any(weight[b] > 0 for b in backends):
+        return tuple(1.0 for _ in backends)
     return tuple(weight[b] for b in backends)

@@ -137,10 +137,12 @@ def _plan_backends(
     for name, share in zip(params.backends, params.shares, strict=True):
         over = overhead(name, problem, active)
         nominal = left * share / total
-        if name == "vroom":
-            ok = over <= VROOM_MAX_SHARE * left
-        elif name == "ortools" and not plan and len(active) > COLD_ORTOOLS_MAX_ACTIVE:
+        if name == "ortools" and not plan and len(active) > COLD_ORTOOLS_MAX_ACTIVE:
             ok = False  # no warm start: its first-solution heuristic is unbounded
+        elif share == 0:
+            ok = True  # a fallback: runs only if the others fail (see solve_portfolio)
+        elif name == "vroom":
+            ok = over <= VROOM_MAX_SHARE * left
         else:
             ok = over + MIN_SEARCH <= nominal
         if ok:
@@ -169,7 +171,10 @@ def solve_portfolio(
         left = deadline - now
         if left <= 0:
             break
-        budget = left * shares[i] / sum(shares[i:])
+        if shares[i] == 0 and best is not None:
+            continue  # a fallback: only when every backend before it failed
+        rest = sum(shares[i:])
+        budget = left * shares[i] / rest if shares[i] > 0 else left
         if name == "vroom":
             # Its construction takes what it takes; give it at least that.
             budget = min(max(budget, over * 1.2), left)

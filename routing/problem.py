@@ -77,10 +77,18 @@ class Shipment:
     Windows bound the *start* of service at that node (waiting is allowed).
     ``value`` is what serving it is worth (Jessr: allocated value); optional
     shipments may be dropped, ``required`` ones must be served.
+
+    ``pickup=None`` makes a *depot-loaded delivery*: the load is on board
+    when the vehicle leaves its start (Jessr: a volunteer who keeps parcels
+    at home; VRPTW/CVRP customers), so the route has no pickup stop for it,
+    the load counts against the capacity from the start, and
+    ``pickup_window``/``pickup_service`` are ignored. Backends model it
+    natively (a PyVRP client with ``delivery``, a VROOM job, one OR-Tools
+    node) instead of a pair with twice the nodes.
     """
 
     id: str
-    pickup: int
+    pickup: int | None
     delivery: int
     load: float
     value: float = 1.0
@@ -94,7 +102,7 @@ class Shipment:
         owner = f"shipment {self.id!r}"
         if not isinstance(self.id, str) or not self.id:
             raise ValueError(f"{owner}: id must be a non-empty string")
-        if self.pickup < 0 or self.delivery < 0:
+        if (self.pickup is not None and self.pickup < 0) or self.delivery < 0:
             raise ValueError(f"{owner}: pickup/delivery must be location indices >= 0")
         if not (self.load >= 0 and math.isfinite(self.load)):
             raise ValueError(f"{owner}: load must be finite and >= 0, got {self.load}")
@@ -108,6 +116,16 @@ class Shipment:
         _check_window(owner, "delivery_window", self.delivery_window)
         object.__setattr__(self, "pickup_window", tuple(map(float, self.pickup_window)))
         object.__setattr__(self, "delivery_window", tuple(map(float, self.delivery_window)))
+
+    @property
+    def depot_loaded(self) -> bool:
+        """Loaded at the vehicle's start before it leaves (no pickup stop)."""
+        return self.pickup is None
+
+    @property
+    def first_location(self) -> int:
+        """Where the shipment enters the route's geography: pickup, else delivery."""
+        return self.delivery if self.pickup is None else self.pickup
 
 
 @dataclass(frozen=True)
@@ -237,6 +255,6 @@ def validate_records(
         if s.id in index:
             raise ValueError(f"shipment {s.id!r}: duplicate id")
         index[s.id] = k
-        if s.pickup >= n or s.delivery >= n:
+        if (s.pickup is not None and s.pickup >= n) or s.delivery >= n:
             raise ValueError(f"shipment {s.id!r}: pickup/delivery outside the {n} locations")
     return index

@@ -153,7 +153,7 @@ class GeoRoutingProblem:
         vs = [self.vehicles[v] for v in vehs]
         ss = [self.shipments[k] for k in ships]
         used = {v.start for v in vs} | {v.end for v in vs}
-        used |= {s.pickup for s in ss} | {s.delivery for s in ss}
+        used |= {s.first_location for s in ss} | {s.delivery for s in ss}
         locs = np.array(sorted(used), dtype=np.int64)
         new = {int(g): i for i, g in enumerate(locs)}
         part = GeoRoutingProblem(
@@ -161,7 +161,14 @@ class GeoRoutingProblem:
             self.lon[locs],
             self.road_factor,
             tuple(replace(v, start=new[v.start], end=new[v.end]) for v in vs),
-            tuple(replace(s, pickup=new[s.pickup], delivery=new[s.delivery]) for s in ss),
+            tuple(
+                replace(
+                    s,
+                    pickup=None if s.pickup is None else new[s.pickup],
+                    delivery=new[s.delivery],
+                )
+                for s in ss
+            ),
             self.stop_time,
         )
         return part, locs
@@ -182,11 +189,13 @@ def geo_alone_feasibility(problem: GeoRoutingProblem) -> tuple[np.ndarray, list[
         return feas, []
     if nv == 0:
         return feas, [Reason.UNREACHABLE.value] * m
-    p = np.array([s.pickup for s in ships])
+    dl = np.array([s.pickup is None for s in ships])  # depot-loaded: start → delivery
+    p = np.array([s.first_location for s in ships])
     q = np.array([s.delivery for s in ships])
     load = np.array([s.load for s in ships])
     p_open, p_close = (np.array([s.pickup_window[i] for s in ships]) for i in (0, 1))
     q_open, q_close = (np.array([s.delivery_window[i] for s in ships]) for i in (0, 1))
+    p_close = np.where(dl, np.inf, p_close)
     p_svc = np.array([s.pickup_service for s in ships]) + problem.stop_time
     q_svc = np.array([s.delivery_service for s in ships]) + problem.stop_time
     pq = problem.road_km(p, q)
@@ -202,13 +211,17 @@ def geo_alone_feasibility(problem: GeoRoutingProblem) -> tuple[np.ndarray, list[
         cap = np.array([v.capacity for v in blk])[:, None]
         t_p = np.maximum(s0 + problem.road_km(start, p[None, :]) / speed, p_open[None, :])
         t_q = np.maximum(t_p + p_svc[None, :] + pq[None, :] / speed, q_open[None, :])
+        if dl.any():
+            t_q_dl = np.maximum(s0 + problem.road_km(start, q[None, :]) / speed, q_open[None, :])
+            t_q = np.where(dl[None, :], t_q_dl, t_q)
+            t_p = np.where(dl[None, :], s0, t_p)
         back = t_q + q_svc[None, :] + problem.road_km(q[None, :], end) / speed
         cap_ok = load[None, :] <= cap * (1 + 1e-9)
         win_ok = (t_p <= p_close[None, :]) & (t_q <= q_close[None, :]) & cap_ok
         feas[b : b + FEAS_BLOCK] = win_ok & (back <= s1)
         window_ok_any |= win_ok.any(axis=0)
         cap_ok_any |= cap_ok.any(axis=0)
-    return feas, drop_reasons(feas, p == q, cap_ok_any, window_ok_any)
+    return feas, drop_reasons(feas, (p == q) & ~dl, cap_ok_any, window_ok_any)
 
 
 def planar_km(problem: GeoRoutingProblem, locs: np.ndarray) -> np.ndarray:
@@ -388,7 +401,7 @@ def _solve_round(
     if ships.size == 0 or vehs.size == 0:
         return [], 0
     count = min(math.ceil(ships.size / params.part_size), vehs.size)
-    ship_loc = np.array([problem.shipments[k].pickup for k in ships])
+    ship_loc = np.array([problem.shipments[k].first_location for k in ships])
     ship_del = np.array([problem.shipments[k].delivery for k in ships])
     ship_xy = (planar_km(problem, ship_loc) + planar_km(problem, ship_del)) / 2
     veh_xy = planar_km(problem, np.array([problem.vehicles[v].start for v in vehs]))
@@ -417,7 +430,7 @@ def _greedy_repair(
     ships = problem.shipments
     home = np.array([v.start for v in problem.vehicles])
     mid = (
-        planar_km(problem, np.array([ships[k].pickup for k in left]))
+        planar_km(problem, np.array([ships[k].first_location for k in left]))
         + planar_km(problem, np.array([ships[k].delivery for k in left]))
     ) / 2
     chunks = bisect(mid, np.zeros((0, 2)), math.ceil(left.size / GREEDY_CHUNK))
@@ -430,7 +443,7 @@ def _greedy_repair(
             vs = np.flatnonzero(feasible[:, k])
             if vs.size == 0:
                 continue
-            km = problem.road_km(home[vs], np.full(vs.size, ships[k].pickup))
+            km = problem.road_km(home[vs], np.full(vs.size, ships[k].first_location))
             used = [int(v) for v in vs[np.argsort(km, kind="stable")] if routes.get(int(v))]
             idle = [int(v) for v in vs[np.argsort(km, kind="stable")] if not routes.get(int(v))]
             cand.update(used[:GREEDY_USED])
@@ -438,7 +451,7 @@ def _greedy_repair(
         if not cand:
             continue
         vehs = sorted(cand)
-        carried = [c >> 1 for v in vehs for c in routes.get(v, []) if not c & 1]
+        carried = [c >> 1 for v in vehs for c in routes.get(v, []) if c & 1]
         local_ships = [*carried, *(int(k) for k in chunk)]
         part, _ = problem.part(local_ships, vehs)
         sub = part.to_problem()

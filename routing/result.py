@@ -50,12 +50,18 @@ class Stop:
 
 @dataclass(frozen=True)
 class Route:
-    """A vehicle's route; ``distance``/``duration`` include the legs home."""
+    """A vehicle's route; ``distance``/``duration`` include the legs home.
+
+    ``start_load`` is the load on board when leaving the start: the sum of
+    the route's depot-loaded deliveries (``Shipment.pickup is None``), which
+    have no pickup stop.
+    """
 
     vehicle: str
     stops: tuple[Stop, ...]
     distance: float
     duration: float
+    start_load: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ class IntegerModel:
     """Integer view of a :class:`RoutingProblem` shared by all backends.
 
     Node arrays have length ``2 * len(shipments)``, indexed by node code
-    (``2k`` pickup, ``2k+1`` delivery of shipment ``k``).
+    (``2k`` pickup, ``2k+1`` delivery of shipment ``k``). A depot-loaded
+    shipment (``depot_loaded[k]``) has no pickup node: its ``2k`` entries are
+    placeholders (delivery location, open window, no service) never routed.
     """
 
     dist_scale: int
@@ -68,6 +70,7 @@ class IntegerModel:
     node_close: np.ndarray  # window close, floor (horizon when open-ended)
     node_service: np.ndarray  # service time, ceil
     load: np.ndarray  # per shipment, ceil
+    depot_loaded: np.ndarray  # per shipment, bool: on board from the start, no pickup node
     capacity: np.ndarray  # per vehicle, floor
     shift_start: np.ndarray  # per vehicle, ceil
     shift_end: np.ndarray  # per vehicle, floor
@@ -109,8 +112,13 @@ def integer_model(problem: RoutingProblem) -> IntegerModel:
     node_close = np.empty(2 * m, dtype=np.int64)
     node_service = np.empty(2 * m, dtype=np.int64)
     for k, s in enumerate(ships):
+        pick = (
+            (s.delivery, (0.0, math.inf), 0.0)
+            if s.pickup is None
+            else (s.pickup, s.pickup_window, s.pickup_service)
+        )
         for code, at, win, svc in (
-            (2 * k, s.pickup, s.pickup_window, s.pickup_service),
+            (2 * k, *pick),
             (2 * k + 1, s.delivery, s.delivery_window, s.delivery_service),
         ):
             node_loc[code] = at
@@ -144,6 +152,7 @@ def integer_model(problem: RoutingProblem) -> IntegerModel:
         node_close=node_close,
         node_service=node_service,
         load=np.array([math.ceil(s.load * load_scale) for s in ships], dtype=np.int64),
+        depot_loaded=np.array([s.pickup is None for s in ships], dtype=bool),
         capacity=np.array([math.floor(v.capacity * load_scale) for v in vehs], dtype=np.int64),
         shift_start=np.array([math.ceil(v.shift[0] * time_scale) for v in vehs], dtype=np.int64),
         shift_end=np.array(ends, dtype=np.int64),

@@ -8,7 +8,8 @@
   time dimensions, pickup-and-delivery pairs (same vehicle, pickup first),
   ``PATH_CHEAPEST_ARC`` + ``GUIDED_LOCAL_SEARCH`` and a time limit;
 * ``jessr``   — the project's own :func:`routing.solve` (Solomon and X customers become
-  shipments picked up at the depot).
+  depot-loaded deliveries, ``Shipment(pickup=None)``: routing's native delivery-only
+  model, like the PyVRP and VROOM peers' clients/jobs).
 
 Every adapter returns routes as lists of the instance's own node numbers (depot left
 out); it never scores them — :mod:`engine.bench.feasibility` does.
@@ -355,10 +356,12 @@ def solve_jessr(
 ) -> PeerResult:
     """The project's :func:`routing.solve`, on the float distance matrix (no rounding here).
 
-    Li & Lim pairs map one-to-one to shipments. Solomon and X customers become shipments
-    picked up at the depot (pickup service 0, pickup window = the depot's opening instant,
-    so everything is loaded at departure) and delivered at the customer; those depot
-    pickups are not instance nodes and are dropped from the returned routes. X has no
+    Li & Lim pairs map one-to-one to shipments. Solomon and X customers become
+    depot-loaded deliveries (``Shipment(pickup=None)``): loaded at the vehicle's start
+    before it leaves, so a route has one stop per customer and can never come back to
+    reload (VRPTW/CVRP have no multi-trip routes). Every backend solves that natively
+    (PyVRP clients with ``delivery``, VROOM jobs, one OR-Tools node each) — posing them
+    as depot→customer pairs doubled the nodes and cost 17 % on RC201 at 10 s. X has no
     horizon, so the shift is a bound no route can reach.
     """
     import routing
@@ -390,7 +393,7 @@ def solve_jessr(
             return depot_window
         return (float(instance.windows[node][0]), float(instance.windows[node][1]))
 
-    # shipment id -> (pickup node or None for a depot pickup, delivery node)
+    # shipment id -> (pickup node or None when depot-loaded, delivery node)
     nodes_of: dict[str, tuple[int | None, int]] = {}
     shipments = []
     if instance.pairs:
@@ -411,22 +414,16 @@ def solve_jessr(
                 )
             )
     else:
-        # Loading happens when the vehicle leaves: a window wider than that would let the
-        # solver come back to the depot and reload (a multi-trip route, which VRPTW/CVRP
-        # forbid — the first adapter version got one 25-trip route on X-n101 that way).
-        load_window = (depot_window[0], depot_window[0])
         for v in instance.customers:
             sid = f"c{v}"
             nodes_of[sid] = (None, v)
             shipments.append(
                 routing.Shipment(
                     id=sid,
-                    pickup=0,
+                    pickup=None,
                     delivery=v,
                     load=float(instance.demands[v]),
-                    pickup_service=0.0,
                     delivery_service=float(instance.service[v]),
-                    pickup_window=load_window,
                     delivery_window=window(v),
                     required=True,
                 )
@@ -449,13 +446,9 @@ def solve_jessr(
                 nodes.append(nodes_of[sid][1])
             for sid in stop.pickups:
                 pickup = nodes_of[sid][0]
-                if pickup is not None:
-                    nodes.append(pickup)
-                elif nodes:
-                    # A depot reload after deliveries (should not happen with the load
-                    # window above): score it honestly as another vehicle's route.
-                    routes.append(nodes)
-                    nodes = []
+                if pickup is None:
+                    raise NoSolution(f"depot-loaded {sid!r} listed as a pickup stop")
+                nodes.append(pickup)
         routes.append(nodes)
     status = getattr(result.status, "value", str(result.status))
     info: dict[str, Any] = {"solver_status": status, "dropped": len(result.dropped)}

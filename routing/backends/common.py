@@ -17,7 +17,9 @@ def local_locations(problem: RoutingProblem, active: list[int]) -> tuple[np.ndar
     """
     ships = problem.shipments
     homes = sorted({v.start for v in problem.vehicles} | {v.end for v in problem.vehicles})
-    clients = sorted({ships[k].pickup for k in active} | {ships[k].delivery for k in active})
+    clients = sorted(
+        {ships[k].first_location for k in active} | {ships[k].delivery for k in active}
+    )
     return np.array(homes + clients, dtype=np.int64), len(homes)
 
 

@@ -12,6 +12,12 @@ time matrix per speed class. Time transit i→j = service(i) + travel(i, j) +
 stop time when i is a client and j is another location. Optional pairs get a
 disjunction whose penalty is the shipment's prize (see
 :mod:`routing.scaling`); required pairs have none.
+
+A depot-loaded delivery is one node with demand ``-load``; when there are
+any, the load cumul at a vehicle's start is left free in [0, capacity]
+instead of fixed to 0, so a route leaves with at least its depot-loaded
+total on board (the end cumul must stay >= 0) and never more than the
+capacity — the evaluator's rule, with no extra node.
 """
 
 from __future__ import annotations
@@ -32,10 +38,14 @@ def solve_ortools(problem: RoutingProblem, im: IntegerModel, call: BackendCall) 
     if not active or not vehs:
         return {}
     locs, nh = local_locations(problem, active)
-    home_node = {int(h): 2 * len(active) + i for i, h in enumerate(locs[:nh])}
-    a = len(active)
-    # Node -> backend location row; nodes 0..2a-1 are shipment nodes.
-    ship_codes = np.array([2 * k + j for k in active for j in (0, 1)], dtype=np.int64)
+    # Nodes 0..len(ship_codes)-1 are shipment nodes (a depot-loaded delivery
+    # has no pickup node), then one node per home.
+    ship_codes = np.array(
+        [c for k in active for c in ((2 * k + 1,) if im.depot_loaded[k] else (2 * k, 2 * k + 1))],
+        dtype=np.int64,
+    )
+    node_of = {int(c): i for i, c in enumerate(ship_codes)}
+    home_node = {int(h): len(ship_codes) + i for i, h in enumerate(locs[:nh])}
     loc_row = {int(p): i for i, p in enumerate(locs)}
     node_row = np.array(
         [loc_row[int(im.node_loc[c])] for c in ship_codes] + list(range(nh)), dtype=np.int64
@@ -73,22 +83,31 @@ def solve_ortools(problem: RoutingProblem, im: IntegerModel, call: BackendCall) 
     )
     time_dim = routing.GetDimensionOrDie("Time")
     demand = np.zeros(n, dtype=np.int64)
-    demand[0 : 2 * a : 2] = im.load[active]
-    demand[1 : 2 * a : 2] = -im.load[active]
+    shipment_of = ship_codes >> 1
+    sign = np.where(ship_codes & 1, -1, 1)
+    demand[: len(ship_codes)] = sign * im.load[shipment_of]
     load_cb = routing.RegisterUnaryTransitVector(demand.tolist())
-    routing.AddDimensionWithVehicleCapacity(load_cb, 0, im.capacity.tolist(), True, "Load")
+    any_depot_loaded = bool(im.depot_loaded[active].any())
+    routing.AddDimensionWithVehicleCapacity(
+        load_cb, 0, im.capacity.tolist(), not any_depot_loaded, "Load"
+    )
 
     solver = routing.solver()
-    for i, k in enumerate(active):
-        p = manager.NodeToIndex(2 * i)
-        q = manager.NodeToIndex(2 * i + 1)
-        routing.AddPickupAndDelivery(p, q)
-        solver.Add(routing.VehicleVar(p) == routing.VehicleVar(q))
-        solver.Add(time_dim.CumulVar(p) <= time_dim.CumulVar(q))
-        for idx, code in ((p, 2 * k), (q, 2 * k + 1)):
+    for k in active:
+        q = manager.NodeToIndex(node_of[2 * k + 1])
+        if im.depot_loaded[k]:
+            pair = [q]
+        else:
+            p = manager.NodeToIndex(node_of[2 * k])
+            routing.AddPickupAndDelivery(p, q)
+            solver.Add(routing.VehicleVar(p) == routing.VehicleVar(q))
+            solver.Add(time_dim.CumulVar(p) <= time_dim.CumulVar(q))
+            pair = [p, q]
+        for idx in pair:
+            code = int(ship_codes[manager.IndexToNode(idx)])
             time_dim.CumulVar(idx).SetRange(int(im.node_open[code]), int(im.node_close[code]))
         if not problem.shipments[k].required:
-            routing.AddDisjunction([p, q], int(im.prize[k]), 2)
+            routing.AddDisjunction(pair, int(im.prize[k]), len(pair))
     for v in range(len(vehs)):
         start = int(im.shift_start[v])
         time_dim.CumulVar(routing.Start(v)).SetRange(start, start)
@@ -108,14 +127,11 @@ def solve_ortools(problem: RoutingProblem, im: IntegerModel, call: BackendCall) 
 
     solution = None
     if call.initial:
-        pos = {k: i for i, k in enumerate(active)}
         seed_routes = []
         for v in range(len(vehs)):
             nodes = call.initial.get(v, [])
             seed_routes.append(
-                [2 * pos[c >> 1] + (c & 1) for c in nodes if (c >> 1) in pos]
-                if all((c >> 1) in pos for c in nodes)
-                else []
+                [node_of[c] for c in nodes] if all(c in node_of for c in nodes) else []
             )
         initial = routing.ReadAssignmentFromRoutes(seed_routes, True)
         if initial is not None:
@@ -129,8 +145,7 @@ def solve_ortools(problem: RoutingProblem, im: IntegerModel, call: BackendCall) 
         idx = solution.Value(routing.NextVar(routing.Start(v)))
         nodes = []
         while not routing.IsEnd(idx):
-            node = manager.IndexToNode(idx)
-            nodes.append(2 * active[node >> 1] + (node & 1))
+            nodes.append(int(ship_codes[manager.IndexToNode(idx)]))
             idx = solution.Value(routing.NextVar(idx))
         if nodes:
             out[v] = nodes

@@ -9,6 +9,9 @@ constructor whose routes are re-ranked by the exact objective.
 
 VROOM's matrices are 32-bit, which :mod:`routing.scaling` guarantees. Stop
 time rides on edges leaving client locations, like in the other backends.
+Depot-loaded deliveries are VROOM jobs with ``delivery`` (loaded at the
+vehicle's start), real pairs are VROOM shipments; a job's id is its delivery
+node code, a shipment step's id its node code.
 """
 
 from __future__ import annotations
@@ -63,6 +66,21 @@ def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     for k in active:
         s = ships[k]
         prio = 100 if s.required else max(1, min(99, round(99 * s.value / top)))
+        if s.pickup is None:
+            code = 2 * k + 1
+            inp.add_job(
+                vroom.Job(
+                    id=code,
+                    location=row[s.delivery],
+                    default_service=int(im.node_service[code]),
+                    delivery=vroom.Amount([int(im.load[k])]),
+                    time_windows=[
+                        vroom.TimeWindow(int(im.node_open[code]), int(im.node_close[code]))
+                    ],
+                    priority=prio,
+                )
+            )
+            continue
         steps = []
         for code, at in ((2 * k, s.pickup), (2 * k + 1, s.delivery)):
             steps.append(
@@ -76,14 +94,15 @@ def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
                 )
             )
         inp.add_shipment(steps[0], steps[1], amount=vroom.Amount([int(im.load[k])]), priority=prio)
-    sol = inp.solve(
-        exploration_level=EXPLORATION,
-        nb_threads=1,
-        timeout=timedelta(seconds=max(call.time_limit, 0.05)),
+    # VROOM's search depends on its timeout (ties broken differently when it
+    # binds), so reproducible runs (max_iterations set) give it none.
+    timeout = (
+        None if call.max_iterations is not None else timedelta(seconds=max(call.time_limit, 0.05))
     )
+    sol = inp.solve(exploration_level=EXPLORATION, nb_threads=1, timeout=timeout)
     df = sol.routes
     out: Routes = {}
     for vid, typ, jid in zip(df["vehicle_id"], df["type"], df["id"], strict=True):
-        if typ in ("pickup", "delivery"):
+        if typ in ("pickup", "delivery", "job"):
             out.setdefault(int(vid), []).append(int(jid))
     return out

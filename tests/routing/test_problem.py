@@ -67,4 +67,5 @@ def test_params_are_validated() -> None:
         SolveParams(time_limit=0)
     with pytest.raises(ValueError, match="backends"):
         SolveParams(backends=("gurobi",))
-    assert SolveParams(backends=("pyvrp",)).shares == (0.8,)
+    assert SolveParams(backends=("pyvrp",)).shares == (0.95,)
+    assert SolveParams(backends=("ortools",)).shares == (1.0,)
