@@ -134,8 +134,10 @@ def check_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> 
                     f"{kind} of {s.id!r} starts at {start:.6g} after its window {window}", c >> 1
                 )
             service += s.delivery_service if c & 1 else s.pickup_service
-        dels = [c for c in group if c & 1]
-        picks = [c for c in group if not c & 1]
+        # Sorted: the order of nodes within one stop changes nothing, and a
+        # canonical order makes equal plans compare equal (reproducible runs).
+        dels = sorted(c for c in group if c & 1)
+        picks = sorted(c for c in group if not c & 1)
         for c in dels:
             k = c >> 1
             if k not in on_board:

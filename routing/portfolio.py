@@ -1,11 +1,12 @@
 """Portfolio of backends sharing one time budget; the best plan wins.
 
 Order and shares (``SolveParams.backends``/``shares``) were chosen by
-measurement on Li & Lim 100 (see ``routing/README.md``): VROOM is a fast
-constructor (well under a second) whose routes warm-start the others; PyVRP's
-iterated local search gives the best plans at equal time and gets most of the
-budget; OR-Tools guided local search, started from the best routes so far,
-polishes what is left and covers PyVRP's rare failures.
+measurement on Li & Lim, Solomon and CVRPLIB X (see ``routing/README.md``):
+VROOM is a fast constructor (well under a second) whose routes warm-start
+the others; PyVRP's iterated local search gives the best plans at equal time
+and gets all the rest of the budget; OR-Tools guided local search is the
+fallback (share 0: it runs only when every backend before it failed), since
+as a polish after PyVRP it rarely paid at benchmark budgets.
 
 After every backend the routes are re-checked in float arithmetic by
 :mod:`routing.evaluate`; an invalid route loses its offending shipments one
@@ -107,6 +108,7 @@ VROOM_SECONDS_PER_N17 = 2.5e-5  # x active^1.7
 ORTOOLS_SECONDS_PER_ENTRY = 1.5e-7  # x nodes^2 x (speed classes + 1)
 PYVRP_SECONDS_PER_ENTRY = 4e-8  # x locations^2 x speed classes
 VROOM_MAX_SHARE = 0.3  # of the time left: above that VROOM is skipped
+REPAIR_RESERVE = 0.3  # seconds of a backend's share kept for the float repair, at most
 MIN_SEARCH = 0.3  # seconds of search below which a backend is not worth its set-up
 COLD_ORTOOLS_MAX_ACTIVE = 400  # cold OR-Tools' first solution ignores its limit above
 
@@ -184,10 +186,12 @@ def solve_portfolio(
                 budget = left
         elif over + MIN_SEARCH > budget:
             continue  # earlier backends ran long: no room left for this one
-        # Keep a sliver of each share for the float repair and reinsertion.
+        # Keep a sliver of each share for the float repair and reinsertion
+        # (10 %, at most REPAIR_RESERVE seconds: repairing valid routes is fast).
+        search = budget - over
         call = BackendCall(
             active=tuple(active),
-            time_limit=max(0.01, (budget - over) * 0.9),
+            time_limit=max(0.01, search - min(0.1 * search, REPAIR_RESERVE)),
             seed=seed,
             max_iterations=params.max_iterations,
             initial=best,

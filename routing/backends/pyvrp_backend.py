@@ -17,7 +17,7 @@ with ``delivery=[load]`` (loaded at the start depot), real pairs are PyVRP
 *shipments*; both kinds live in one model and one load dimension. On VRPTW
 and CVRP (all depot-loaded) this is exactly PyVRP's native model, which is
 far stronger than the same customers posed as depot→customer pairs (twice
-the nodes, pairing moves only): RC201 at 10 s, 1418 vs 1650.
+the nodes, pairing moves only): Jessr on RC201 at 10 s went from 1650 to 1414.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -152,3 +154,15 @@ def test_repair_serves_a_part_that_got_no_vehicles(monkeypatch: pytest.MonkeyPat
     starved_ids = {active[row] for row in starved}
     assert calls[0] >= 2 and starved_ids
     assert carried & starved_ids, "repair carried shipments of the vehicle-less part"
+
+
+def test_depot_loaded_deliveries_in_geographic_parts() -> None:
+    base = geo_problem(4, shipments=120, vehicles=12)
+    ships = tuple(
+        replace(s, pickup=None) if k % 2 == 0 else s for k, s in enumerate(base.shipments)
+    )
+    problem = replace(base, shipments=ships)
+    result = solve(problem, SPLIT, seed=0)
+    assert result.metrics.backend.startswith("regional(")
+    carried = assert_valid(problem, result)
+    assert any(problem.shipments[problem.shipment_index(s)].pickup is None for s in carried)
