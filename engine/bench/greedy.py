@@ -16,6 +16,8 @@ from engine.checker import great_circle_km_array
 from engine.scenario.model import Scenario
 from matching.geo import chord_for_km, unit_vectors
 
+NEAREST = 32
+
 
 @dataclass(frozen=True, slots=True)
 class GreedyResult:
@@ -48,27 +50,33 @@ def greedy_allocation(scenario: Scenario) -> GreedyResult:
 
         reqs.sort(key=lambda r: (-r.priority, r.filed, r.id))
         points = unit_vectors([r.lat for r in reqs], [r.lon for r in reqs])
-        near = tree.query_ball_point(points, radius, return_sorted=False)
-        for r, cand in zip(reqs, near, strict=True):
-            idx = np.asarray(cand, dtype=np.int64)
-            idx = idx[stock[idx] > 0]
-            if len(idx) == 0:
-                continue
-            km = great_circle_km_array(lat[idx], lon[idx], r.lat, r.lon)
-            order = np.argsort(km, kind="stable")
+        # The nearest few lots answer almost every request; only a request that
+        # exhausts them asks for everything in range (a ball query per request
+        # for all 10^5 requests would list billions of pairs).
+        k = min(NEAREST, len(lots))
+        _, near = tree.query(points, k=k, distance_upper_bound=radius)
+        near = np.asarray(near).reshape(len(reqs), k)
+        for i, r in enumerate(reqs):
             missing = r.quantity
-            for k in order:
-                if km[k] > policy.max_distance_km:
-                    break
-                lot = lots[idx[k]]
-                if lot.regions is not None and r.region not in lot.regions:
-                    continue
-                take = int(min(missing, stock[idx[k]]))
-                stock[idx[k]] -= take
-                missing -= take
-                value += w(r) * take
-                effort += take * weight * float(km[k])
-                count += 1
-                if missing == 0:
-                    break
+            cand = near[i][near[i] < len(lots)]
+            for attempt in range(2):
+                if attempt == 1:
+                    if missing == 0 or k == len(lots) or len(cand) < k:
+                        break
+                    wide = np.asarray(tree.query_ball_point(points[i], radius), dtype=np.int64)
+                    cand = np.setdiff1d(wide, cand)
+                idx = cand[stock[cand] > 0]
+                km = great_circle_km_array(lat[idx], lon[idx], r.lat, r.lon)
+                for j in np.argsort(km, kind="stable"):
+                    if missing == 0 or km[j] > policy.max_distance_km:
+                        break
+                    lot = lots[idx[j]]
+                    if lot.regions is not None and r.region not in lot.regions:
+                        continue
+                    take = int(min(missing, stock[idx[j]]))
+                    stock[idx[j]] -= take
+                    missing -= take
+                    value += w(r) * take
+                    effort += take * weight * float(km[j])
+                    count += 1
     return GreedyResult(value, effort, count)
