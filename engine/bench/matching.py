@@ -204,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--lp-max",
         type=int,
-        default=100_000,
-        help="largest request count that also gets the LP (default 100000)",
+        default=20_000,
+        help="largest request count that also gets the LP (default 20000; the 100k LP "
+        "needs ~10 GB and many minutes)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
