@@ -29,18 +29,12 @@ from engine.bench.report import write_section
 from engine.bench.routing_bench import main as bench_main
 from engine.bench.routing_bench import parse_solvers, run_one
 from engine.bench.routing_report import END, SECTION, START, render, select
+from tests.benchdata import bench_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _bench_dir() -> Path | None:
-    for candidate in (REPO.parent / "shared" / "benchmarks", Path("/work/shared/benchmarks")):
-        if (candidate / "pdptw" / "bks_lilim.csv").is_file():
-            return candidate
-    return None
-
-
-BENCH = _bench_dir()
+BENCH = bench_dir()
 
 
 def _lilim_path(name: str) -> Path:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from routing import RoutingProblem, Shipment, Vehicle
+from tests.benchdata import bench_dir
 
-BENCH = Path("/work/shared/benchmarks/pdptw")
+_ROOT = bench_dir()
+BENCH = _ROOT / "pdptw" if _ROOT else Path("/nonexistent/benchmarks/pdptw")
 
 
 def read_lilim(path: Path, fixed_cost: float = 10_000.0) -> RoutingProblem:
