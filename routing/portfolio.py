@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,58 @@ log = logging.getLogger(__name__)
 
 Backend = Callable[[RoutingProblem, IntegerModel, BackendCall], Routes]
 VALUE_DIGITS = 9  # values compared after rounding: float sums differ in the last bits
+
+# A warm start by ids (public form of ``routing.solve(..., initial=...)``):
+# vehicle id -> ordered steps ``(shipment id, "pickup" | "delivery")``. At a
+# stop, deliveries come before pickups (the evaluator's order); a depot-loaded
+# shipment has only its delivery step.
+Steps = Mapping[str, Sequence[tuple[str, str]]]
+
+
+def to_routes(problem, initial: Steps) -> Routes:
+    """``initial`` (ids) as node codes of ``problem``; unknown ids are skipped.
+
+    ``problem`` is anything with ``vehicles`` and ``shipments`` (a
+    :class:`RoutingProblem` or a ``GeoRoutingProblem``). A shipment whose
+    steps are incomplete or repeated is left out; validity is not checked
+    here (the portfolio's float repair does that).
+    """
+    vid = {v.id: i for i, v in enumerate(problem.vehicles)}
+    sid = {s.id: k for k, s in enumerate(problem.shipments)}
+    routes: Routes = {}
+    used: set[int] = set()
+    for vehicle, steps in initial.items():
+        v = vid.get(vehicle)
+        if v is None or v in routes:
+            continue
+        codes = [2 * sid[s] + (kind == "delivery") for s, kind in steps if s in sid]
+        count: dict[int, int] = {}
+        for c in codes:
+            count[c] = count.get(c, 0) + 1
+        keep = set()
+        for k in {c >> 1 for c in codes}:
+            depot = problem.shipments[k].pickup is None
+            ok = count.get(2 * k + 1) == 1 and count.get(2 * k, 0) == (0 if depot else 1)
+            if ok and k not in used:
+                keep.add(k)
+        nodes = [c for c in codes if c >> 1 in keep]
+        used |= keep
+        if nodes:
+            routes[v] = nodes
+    return routes
+
+
+def to_steps(result: RoutingResult) -> dict[str, list[tuple[str, str]]]:
+    """A result's routes as a warm start for ``routing.solve(..., initial=...)``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for route in result.routes:
+        steps: list[tuple[str, str]] = []
+        for stop in route.stops:
+            steps += [(s, "delivery") for s in stop.deliveries]
+            steps += [(s, "pickup") for s in stop.pickups]
+        if steps:
+            out[route.vehicle] = steps
+    return out
 
 
 def _backend(name: str) -> Backend:
@@ -155,9 +207,19 @@ def _plan_backends(
 
 
 def solve_portfolio(
-    problem: RoutingProblem, params: SolveParams, seed: int, deadline: float
+    problem: RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    deadline: float,
+    initial: Routes | None = None,
 ) -> tuple[Routes, str, list[str | None]]:
-    """Run the backends in turn; return the best routes, winner, alone-reasons."""
+    """Run the backends in turn; return the best routes, winner, alone-reasons.
+
+    ``initial`` (node codes) is a candidate like any backend's: repaired in
+    float (invalid shipments dropped, nothing inserted), kept if best, and
+    the warm start of the first backend that takes one. The result is never
+    worse than it by the lexicographic objective.
+    """
     feasible, reasons = alone_feasibility(problem)
     active = [k for k, r in enumerate(reasons) if r is None]
     if not active:
@@ -166,6 +228,9 @@ def solve_portfolio(
     best: Routes | None = None
     best_key: tuple[int, float, float] | None = None
     winner = "none"
+    if initial:
+        best = repair(problem, initial, feasible, [], deadline)
+        best_key, winner = objective(problem, best), "initial"
     plan = _plan_backends(problem, params, active, deadline - time.monotonic())
     shares = [share for _, share, _ in plan]
     for i, (name, _, over) in enumerate(plan):

@@ -47,7 +47,7 @@ from routing.evaluate import check_route
 from routing.feasibility import alone_feasibility, drop_reasons
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
-from routing.portfolio import VALUE_DIGITS
+from routing.portfolio import VALUE_DIGITS, Steps, to_routes
 from routing.problem import EARTH_RADIUS_KM, RoutingProblem, Shipment, Vehicle, validate_records
 from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status
 
@@ -280,7 +280,10 @@ def bisect(
 
 
 def solve_part(
-    part_problem: GeoRoutingProblem | RoutingProblem, params: SolveParams, seed: int
+    part_problem: GeoRoutingProblem | RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    initial: Steps | None = None,
 ) -> RoutingResult:
     """Solve one part in full (its own matrix, the backend portfolio).
 
@@ -293,7 +296,7 @@ def solve_part(
         part_problem.to_problem() if isinstance(part_problem, GeoRoutingProblem) else part_problem
     )
     flat = replace(params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED)
-    return solve(problem, flat, seed)
+    return solve(problem, flat, seed, initial)
 
 
 def _warm_up(_: int) -> None:
@@ -327,6 +330,7 @@ def run_parts(
     params: SolveParams,
     seed: int,
     deadline: float,
+    initials: Sequence[Steps | None] | None = None,
 ) -> list[RoutingResult | None]:
     """Solve ``parts`` (in ``pool``, else in-process) so all end by ``deadline``.
 
@@ -350,13 +354,14 @@ def run_parts(
                 break
             i = pending.pop(0)
             part_params = replace(params, time_limit=budget)
+            warm = initials[i] if initials else None
             if pool is None:
                 try:
-                    results[i] = solve_part(parts[i], part_params, seed)
+                    results[i] = solve_part(parts[i], part_params, seed, warm)
                 except Exception:  # one failing part must not sink the day
                     log.exception("regional: part %d failed", i)
             else:
-                running[pool.submit(solve_part, parts[i], part_params, seed)] = i
+                running[pool.submit(solve_part, parts[i], part_params, seed, warm)] = i
         if running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -396,8 +401,13 @@ def _solve_round(
     params: SolveParams,
     seed: int,
     deadline: float,
+    initial: Steps | None = None,
 ) -> tuple[list[RoutingResult | None], int]:
-    """Partition ``ships`` with ``vehs`` and solve the parts; (results, parts)."""
+    """Partition ``ships`` with ``vehs`` and solve the parts; (results, parts).
+
+    Each part gets, as warm start, the steps of ``initial`` of its own
+    vehicles on its own shipments.
+    """
     if ships.size == 0 or vehs.size == 0:
         return [], 0
     count = min(math.ceil(ships.size / params.part_size), vehs.size)
@@ -407,7 +417,18 @@ def _solve_round(
     veh_xy = planar_km(problem, np.array([problem.vehicles[v].start for v in vehs]))
     regions = bisect(ship_xy, veh_xy, count)
     parts = [problem.part(ships[s], vehs[v])[0] for s, v in regions if s.size and v.size]
-    return run_parts(pool, parts, params, seed, deadline), len(parts)
+    initials: list[Steps | None] | None = None
+    if initial:
+        initials = []
+        for part in parts:
+            mine = {s.id for s in part.shipments}
+            share = {
+                v.id: [step for step in initial[v.id] if step[0] in mine]
+                for v in part.vehicles
+                if v.id in initial
+            }
+            initials.append({v: steps for v, steps in share.items() if steps} or None)
+    return run_parts(pool, parts, params, seed, deadline, initials), len(parts)
 
 
 def _greedy_repair(
@@ -503,12 +524,18 @@ def _value(problem: GeoRoutingProblem, routes: Routes) -> float:
 
 
 def solve_geographic(
-    problem: GeoRoutingProblem, params: SolveParams, seed: int = 0
+    problem: GeoRoutingProblem,
+    params: SolveParams,
+    seed: int = 0,
+    initial: Steps | None = None,
 ) -> RoutingResult:
     """Route a coordinate-backed problem by geographic parts (module docstring).
 
     Never builds a matrix larger than one part's. Finishes within
     ``params.time_limit`` seconds (phases end at fixed fractions of it).
+    With a warm start ``initial`` (see :func:`routing.solve`), each part
+    starts from its share of it, and the whole ``initial`` (float-checked)
+    is returned instead when it delivers more than the assembled parts.
     """
     started = time.monotonic()
     limit = params.time_limit
@@ -529,7 +556,7 @@ def solve_geographic(
         parts1 = parts2 = 0
         if active.size and nv:
             results, parts1 = _solve_round(
-                pool, problem, active, np.arange(nv), params, seed, at(PARTS_END)
+                pool, problem, active, np.arange(nv), params, seed, at(PARTS_END), initial
             )
             _merge(problem, routes, results, vid)
             if any(r is None for r in results):
@@ -566,6 +593,17 @@ def solve_geographic(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     final = _final_routes(problem, routes)
+    if initial:
+        warm = _final_routes(problem, to_routes(problem, initial))
+
+        def key(rs: list[Route]) -> tuple[float, float]:
+            ids = {sid for r in rs for s in r.stops for sid in s.deliveries}
+            value = sum(problem.shipments[problem.shipment_index(i)].value for i in ids)
+            return (round(value, VALUE_DIGITS), -sum(r.distance for r in rs))
+
+        if key(warm) > key(final):
+            log.info("regional: the warm start beats the parts; kept")
+            final = warm
     served_ids = {sid for r in final for s in r.stops for sid in s.deliveries}
     ships = problem.shipments
     dropped = []

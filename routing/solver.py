@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from routing.params import SolveParams
-from routing.portfolio import build_result, solve_portfolio
+from routing.portfolio import Steps, build_result, objective, repair, solve_portfolio, to_routes
 from routing.problem import RoutingProblem
 from routing.regional import GeoRoutingProblem, solve_geographic
 from routing.result import RoutingResult
@@ -20,6 +22,7 @@ def solve(
     problem: RoutingProblem | GeoRoutingProblem,
     params: SolveParams = DEFAULT_PARAMS,
     seed: int = 0,
+    initial: Steps | None = None,
 ) -> RoutingResult:
     """Route ``problem``: maximise delivered value, then minimise distance.
 
@@ -34,19 +37,35 @@ def solve(
     Every returned route is valid under :mod:`routing.evaluate`; every
     shipment not carried is in ``dropped`` with a reason. With
     ``params.max_iterations`` set, the same seed gives the same result.
+
+    ``initial`` is an optional warm start: vehicle id -> ordered steps
+    ``(shipment id, "pickup" | "delivery")`` (deliveries before pickups at a
+    stop; a depot-loaded shipment has only its delivery step), e.g.
+    :func:`routing.portfolio.to_steps` of an earlier result. Unknown ids are
+    skipped and invalid routes repaired (offending shipments dropped). It
+    is a candidate like any backend's and seeds the backends that take a warm
+    start; the result's delivered value is never below the repaired
+    ``initial``'s (on the regional path, each part gets its share of it and
+    the whole is kept if it beats the assembled parts).
     """
     started = time.monotonic()
     if isinstance(problem, GeoRoutingProblem):
         big = problem.num_locations > params.geographic_above
         many = len(problem.shipments) > params.decompose_above and len(problem.vehicles) > 1
         if big or many:
-            return solve_geographic(problem, params, seed)
+            return solve_geographic(problem, params, seed, initial)
         problem = problem.to_problem()
     deadline = started + params.time_limit * FINISH_FRACTION
+    warm = to_routes(problem, initial) if initial else None
     if len(problem.shipments) > params.decompose_above and len(problem.vehicles) > 1:
         from routing.decompose import solve_decomposed
 
         routes, backend, reasons = solve_decomposed(problem, params, seed, deadline)
+        if warm:
+            # The parts do not take a warm start: keep the better of the two.
+            fixed = repair(problem, warm, np.zeros((0, 0), dtype=bool), [], deadline)
+            if objective(problem, fixed) > objective(problem, routes):
+                routes, backend = fixed, "initial"
     else:
-        routes, backend, reasons = solve_portfolio(problem, params, seed, deadline)
+        routes, backend, reasons = solve_portfolio(problem, params, seed, deadline, warm)
     return build_result(problem, routes, reasons, backend, started)

@@ -1,6 +1,9 @@
-"""Route-aware allocation: stock goes where a volunteer can carry it today."""
+"""Route-aware allocation (the feedback loop): stock goes where a volunteer
+can carry it today, and delivered value never drops below round 1's."""
 
 from __future__ import annotations
+
+import pytest
 
 from engine.checker import check_plan
 from engine.scenario.reader import parse_scenario
@@ -78,7 +81,7 @@ def test_unreachable_household_yields_its_stock_to_a_reachable_one():
     assert valid(scenario, two_stage).delivered_value == 0
     assert [a.request for a in aware.plan.allocations] == ["R2"]
     assert valid(scenario, aware).delivered_value > 0
-    assert aware.banned_pairs == 1
+    assert aware.banned_pairs == 1  # (S1, R1): allocated, not delivered in round 1
     # The stock R1 could not get was "outcompeted", never "no_supply": it existed.
     assert [(u.request, u.reason) for u in aware.plan.unmet] == [("R1", "outcompeted")]
 
@@ -122,8 +125,8 @@ def test_loads_heavier_than_any_vehicle_travel_in_pieces():
 
 def test_stock_nobody_else_wants_still_goes_to_an_unreachable_household():
     # The household lives at the depot: no route can serve it (one stop cannot
-    # both load and unload the same parcel), but banning the pair would only
-    # lower V. The top-up keeps the allocation, unrouted.
+    # both load and unload the same parcel). Round 2 forbids the pair, nobody
+    # else wants the stock, and the top-up gives it back: unrouted, for V.
     scenario = day([request("R1", TUNIS, 3)], [VOLUNTEER])
     outcome = solve_scenario(scenario, time_limit=2)
     assert outcome.banned_pairs == 1
@@ -131,3 +134,33 @@ def test_stock_nobody_else_wants_still_goes_to_an_unreachable_household():
     assert [u.reason for u in outcome.plan.unrouted] == ["unreachable"]
     report = valid(scenario, outcome)
     assert report.allocated_value > 0 and report.delivered_value == 0
+
+
+def test_feedback_loop_on_a_generated_day_is_valid_and_never_loses_delivered_value(
+    monkeypatch,
+):
+    from datetime import date
+
+    import engine.solve
+    from engine.generate import generate_scenario
+
+    doc = generate_scenario(requests=120, supplies=25, volunteers=4, seed=5, day=date(2026, 11, 28))
+    scenario = parse_scenario(doc)
+    round1 = []
+    routed_plan = engine.solve._routed_plan
+
+    def spy(*args, **kwargs):
+        plan, routed = routed_plan(*args, **kwargs)
+        round1.append(plan.metrics["delivered_value"])
+        return plan, routed
+
+    monkeypatch.setattr(engine.solve, "_routed_plan", spy)
+    aware = solve_scenario(scenario, time_limit=4, workers=1)
+    report = valid(scenario, aware)
+    ids = [a.id for a in aware.plan.allocations]
+    assert ids == [f"A{i + 1}" for i in range(len(ids))]
+    assert report.delivered_value == pytest.approx(aware.plan.metrics["delivered_value"])
+    assert report.allocated_value == pytest.approx(aware.plan.metrics["allocated_value"])
+    # Round 2 is warm-started from round 1's routes: D can only go up.
+    assert len(round1) == 1 and aware.banned_pairs > 0  # round 2 ran
+    assert report.delivered_value >= round1[0] - 1e-6 > 0
