@@ -33,7 +33,7 @@ def summarize(scenario: Scenario, outcome: SolveOutcome, region_names: dict[str,
         f"Allocated value {plan.metrics['allocated_value']:.1f} of {total_need:.1f} needed "
         f"({_pct(plan.metrics['allocated_value'], total_need)}) in {len(plan.allocations)} "
         f"allocations; effort {plan.metrics['effort_kg_km']:.0f} kg·km "
-        f"[{res.status.value}, {res.metrics.seconds:.1f} s]",
+        f"[{_allocation_tag(outcome)}]",
         "By priority (5 = most urgent):",
     ]
     for p in sorted(need_value, reverse=True):
@@ -91,6 +91,16 @@ def _routing_lines(outcome: SolveOutcome) -> list[str]:
             "Unrouted allocations: " + ", ".join(f"{k} {n}" for k, n in sorted(dropped.items()))
         )
     return lines
+
+
+def _allocation_tag(outcome: SolveOutcome) -> str:
+    """How the allocation was decided: exact, or traded for delivered value."""
+    if outcome.banned_pairs:
+        return (
+            f"route-aware: stock of {outcome.banned_pairs} undelivered pairs re-allocated, "
+            "exact in each round"
+        )
+    return f"{outcome.matching.status.value}, {outcome.matching.metrics.seconds:.1f} s"
 
 
 def _pct(part: float, whole: float) -> str:
