@@ -37,6 +37,7 @@ from engine.allocation import matching_problem
 from engine.dispatch import plan_routes, routing_problem
 from engine.scenario.model import Scenario
 from engine.scenario.plan import Plan, PlanAllocation, Unmet, Unrouted
+from matching.geo import great_circle_km
 from routing.portfolio import to_steps
 from routing.regional import geo_alone_feasibility
 
@@ -93,54 +94,23 @@ def allocate(
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
     result = matching.solve(question, matching.MatchingParams(workers=workers))
-    return _assemble(scenario, question, result, None)
-
-
-def top_up(scenario: Scenario, alloc: AllocationOutcome, workers: int = 1) -> AllocationOutcome:
-    """``alloc`` plus an exact allocation of what it left, with no pair forbidden.
-
-    After an allocation with forbidden pairs, leftover stock may still go to
-    leftover needs over those pairs: that keeps V as high as it can be (a
-    household may still collect at the depot).
-    """
-    question = matching_problem(scenario)
-    if not alloc.plan.unmet:
-        return alloc
-    params = matching.MatchingParams(workers=workers)
-    found = [(a.lot, a.need, a.quantity) for a in alloc.matching.allocations]
-    extra = matching.solve(_residual(question, found), params)
-    return _assemble(scenario, question, alloc.matching, extra)
+    return _assemble(scenario, question, result)
 
 
 def _assemble(
     scenario: Scenario,
     question: matching.MatchingProblem,
     result: matching.MatchingResult,
-    extra: matching.MatchingResult | None,
 ) -> AllocationOutcome:
     """Plan allocations (split to fit the largest vehicle), unmet needs and metrics."""
-    found = list(result.allocations)
-    effort = result.metrics.effort_kg_km
-    if extra is not None:
-        found.extend(extra.allocations)
-        effort += extra.metrics.effort_kg_km
-    allocations = _split(scenario, found, [])
-    served = Counter()
-    for a in found:
-        served[a.need] += a.quantity
-    # Reasons follow eligibility alone (bans make a need "outcompeted", never "no_supply").
-    reason = {u.need: u.reason.value for u in result.unmet}
-    unmet = tuple(
-        Unmet(n.id, n.quantity - served[n.id], reason[n.id])
-        for n in question.needs
-        if served[n.id] < n.quantity
-    )
+    allocations = _split(scenario, result.allocations, [])
+    unmet = _unmet(question, allocations, result)
     unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
     values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
     metrics = {
         "allocated_value": sum(values.values()),
         "delivered_value": 0.0,
-        "effort_kg_km": effort,
+        "effort_kg_km": result.metrics.effort_kg_km,
         "route_km": 0.0,
     }
     plan = Plan(tuple(allocations), unmet=unmet, metrics=metrics)
@@ -345,10 +315,9 @@ def _effort(scenario: Scenario, allocations: Sequence[PlanAllocation]) -> float:
     requests = {r.id: r for r in scenario.requests}
     sup = [supplies[a.supply] for a in allocations]
     req = [requests[a.request] for a in allocations]
-    la1, lo1 = np.radians([s.lat for s in sup]), np.radians([s.lon for s in sup])
-    la2, lo2 = np.radians([r.lat for r in req]), np.radians([r.lon for r in req])
-    h = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
-    km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    km = great_circle_km(
+        [x.lat for x in sup], [x.lon for x in sup], [x.lat for x in req], [x.lon for x in req]
+    )
     kg = np.array(
         [
             a.quantity * scenario.categories[s.category].weight_kg
