@@ -10,9 +10,12 @@ It gives drop reasons and lets backends skip shipments nobody can carry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol
+
 import numpy as np
 
-from routing.problem import RoutingProblem
+from routing.problem import RoutingProblem, Shipment, Vehicle
 from routing.result import Reason
 
 BLOCK = 64
@@ -25,6 +28,32 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
     serve shipment ``k`` alone. ``reasons[k]`` is ``None`` if some vehicle
     can, else a :class:`Reason` value saying why not.
     """
+    d = problem.distance
+    return alone_feasibility_by(problem, lambda a, b: d[a, b], BLOCK)
+
+
+class Fleet(Protocol):
+    """What the single-vehicle test needs of a problem (matrix or coordinates)."""
+
+    @property
+    def vehicles(self) -> tuple[Vehicle, ...]: ...
+    @property
+    def shipments(self) -> tuple[Shipment, ...]: ...
+    @property
+    def stop_time(self) -> float: ...
+
+
+def alone_feasibility_by(
+    problem: Fleet,
+    dist: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    block: int = BLOCK,
+) -> tuple[np.ndarray, list[str | None]]:
+    """:func:`alone_feasibility` with distances from ``dist(a, b)``.
+
+    ``dist`` takes location-index arrays and broadcasts like numpy (a column
+    of starts against a row of pickups gives a block × shipments matrix), so
+    a caller without a matrix computes only the block it is asked for.
+    """
     ships = problem.shipments
     vehs = problem.vehicles
     m, nv = len(ships), len(vehs)
@@ -33,8 +62,7 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
         return feas, []
     if nv == 0:
         return feas, [Reason.UNREACHABLE.value] * m
-    d = problem.distance
-    dl = np.array([s.pickup is None for s in ships])
+    dl = np.array([s.pickup is None for s in ships])  # depot-loaded: start → delivery
     q = np.array([s.delivery for s in ships])
     p = np.array([s.first_location for s in ships])  # depot-loaded: unused placeholder
     load = np.array([s.load for s in ships])
@@ -43,28 +71,28 @@ def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | N
     p_close = np.where(dl, np.inf, p_close)  # depot-loaded: no pickup window
     p_svc = np.array([s.pickup_service for s in ships]) + problem.stop_time
     q_svc = np.array([s.delivery_service for s in ships]) + problem.stop_time
-    pq = d[p, q]
+    pq = dist(p, q)
     window_ok_any = np.zeros(m, dtype=bool)
     cap_ok_any = np.zeros(m, dtype=bool)
-    for b in range(0, nv, BLOCK):
-        blk = vehs[b : b + BLOCK]
-        start = np.array([v.start for v in blk])
-        end = np.array([v.end for v in blk])
+    for b in range(0, nv, block):
+        blk = vehs[b : b + block]
+        start = np.array([v.start for v in blk])[:, None]
+        end = np.array([v.end for v in blk])[:, None]
         speed = np.array([v.speed for v in blk])[:, None]
         s0 = np.array([v.shift[0] for v in blk])[:, None]
         s1 = np.array([v.shift[1] for v in blk])[:, None]
         cap = np.array([v.capacity for v in blk])[:, None]
-        t_p = np.maximum(s0 + d[start][:, p] / speed, p_open[None, :])
+        t_p = np.maximum(s0 + dist(start, p[None, :]) / speed, p_open[None, :])
         t_q = np.maximum(t_p + p_svc[None, :] + pq[None, :] / speed, q_open[None, :])
         if dl.any():
             # Depot-loaded: straight from the start, loaded before leaving.
-            t_q_dl = np.maximum(s0 + d[start][:, q] / speed, q_open[None, :])
+            t_q_dl = np.maximum(s0 + dist(start, q[None, :]) / speed, q_open[None, :])
             t_q = np.where(dl[None, :], t_q_dl, t_q)
             t_p = np.where(dl[None, :], s0, t_p)
-        back = t_q + q_svc[None, :] + d[q][:, end].T / speed
+        back = t_q + q_svc[None, :] + dist(q[None, :], end) / speed
         cap_ok = load[None, :] <= cap * (1 + 1e-9)
         win_ok = (t_p <= p_close[None, :]) & (t_q <= q_close[None, :]) & cap_ok
-        feas[b : b + BLOCK] = win_ok & (back <= s1)
+        feas[b : b + block] = win_ok & (back <= s1)
         window_ok_any |= win_ok.any(axis=0)
         cap_ok_any |= cap_ok.any(axis=0)
     return feas, drop_reasons(feas, (p == q) & ~dl, cap_ok_any, window_ok_any)

@@ -44,7 +44,7 @@ import numpy as np
 
 from routing.backends import Routes
 from routing.evaluate import check_route
-from routing.feasibility import alone_feasibility, drop_reasons
+from routing.feasibility import alone_feasibility, alone_feasibility_by
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
 from routing.portfolio import VALUE_DIGITS, Steps, to_routes
@@ -181,47 +181,7 @@ def geo_alone_feasibility(problem: GeoRoutingProblem) -> tuple[np.ndarray, list[
     distances computed per vehicle block instead of read from a matrix, so a
     national day needs O(block × shipments) memory, not O(locations²).
     """
-    ships = problem.shipments
-    vehs = problem.vehicles
-    m, nv = len(ships), len(vehs)
-    feas = np.zeros((nv, m), dtype=bool)
-    if m == 0:
-        return feas, []
-    if nv == 0:
-        return feas, [Reason.UNREACHABLE.value] * m
-    dl = np.array([s.pickup is None for s in ships])  # depot-loaded: start → delivery
-    p = np.array([s.first_location for s in ships])
-    q = np.array([s.delivery for s in ships])
-    load = np.array([s.load for s in ships])
-    p_open, p_close = (np.array([s.pickup_window[i] for s in ships]) for i in (0, 1))
-    q_open, q_close = (np.array([s.delivery_window[i] for s in ships]) for i in (0, 1))
-    p_close = np.where(dl, np.inf, p_close)
-    p_svc = np.array([s.pickup_service for s in ships]) + problem.stop_time
-    q_svc = np.array([s.delivery_service for s in ships]) + problem.stop_time
-    pq = problem.road_km(p, q)
-    window_ok_any = np.zeros(m, dtype=bool)
-    cap_ok_any = np.zeros(m, dtype=bool)
-    for b in range(0, nv, FEAS_BLOCK):
-        blk = vehs[b : b + FEAS_BLOCK]
-        start = np.array([v.start for v in blk])[:, None]
-        end = np.array([v.end for v in blk])[:, None]
-        speed = np.array([v.speed for v in blk])[:, None]
-        s0 = np.array([v.shift[0] for v in blk])[:, None]
-        s1 = np.array([v.shift[1] for v in blk])[:, None]
-        cap = np.array([v.capacity for v in blk])[:, None]
-        t_p = np.maximum(s0 + problem.road_km(start, p[None, :]) / speed, p_open[None, :])
-        t_q = np.maximum(t_p + p_svc[None, :] + pq[None, :] / speed, q_open[None, :])
-        if dl.any():
-            t_q_dl = np.maximum(s0 + problem.road_km(start, q[None, :]) / speed, q_open[None, :])
-            t_q = np.where(dl[None, :], t_q_dl, t_q)
-            t_p = np.where(dl[None, :], s0, t_p)
-        back = t_q + q_svc[None, :] + problem.road_km(q[None, :], end) / speed
-        cap_ok = load[None, :] <= cap * (1 + 1e-9)
-        win_ok = (t_p <= p_close[None, :]) & (t_q <= q_close[None, :]) & cap_ok
-        feas[b : b + FEAS_BLOCK] = win_ok & (back <= s1)
-        window_ok_any |= win_ok.any(axis=0)
-        cap_ok_any |= cap_ok.any(axis=0)
-    return feas, drop_reasons(feas, (p == q) & ~dl, cap_ok_any, window_ok_any)
+    return alone_feasibility_by(problem, problem.road_km, FEAS_BLOCK)
 
 
 def planar_km(problem: GeoRoutingProblem, locs: np.ndarray) -> np.ndarray:
