@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from engine.checker import great_circle_km_array
+from engine.checker import great_circle_km_array, request_value
 from engine.scenario.model import Scenario
 from matching.geo import chord_for_km, unit_vectors
 
@@ -76,7 +76,7 @@ def greedy_allocation(scenario: Scenario) -> GreedyResult:
                     take = int(min(missing, stock[idx[j]]))
                     stock[idx[j]] -= take
                     missing -= take
-                    value += w(r) * take
+                    value += request_value(scenario, r) * take
                     effort += take * weight * float(km[j])
                     count += 1
     return GreedyResult(value, effort, count)

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-from engine.checker import great_circle_km_array
+from engine.checker import great_circle_km_array, request_value
 from engine.scenario.model import Scenario
 
 
@@ -66,13 +66,7 @@ def _category_lp(scenario: Scenario, category: str) -> tuple[float, int]:
     cols = np.concatenate([np.arange(n), np.arange(n)])
     a = coo_matrix((np.ones(2 * n), (rows, cols)), shape=(len(sup) + len(reqs), n)).tocsr()
     b = np.array([s.quantity for s in sup] + [r.quantity for r in reqs], dtype=float)
-    w = np.array(
-        [
-            policy.priority_weights[r.priority]
-            * (1 + 0.01 * min(max((scenario.date - r.filed).days, 0), 30))
-            for r in reqs
-        ]
-    )
+    w = np.array([request_value(scenario, r) for r in reqs])
     res = linprog(-w[r_idx], A_ub=a, b_ub=b, bounds=(0, None), method="highs-ipm")
     if res.status != 0:
         raise RuntimeError(f"LP failed for {category}: {res.message}")
