@@ -164,6 +164,7 @@ def render(
                 f"| {_fmt(statistics.fmean(gaps) if gaps else None)} "
                 f"| {_fmt(statistics.fmean(secs) if secs else None, 1)} |"
             )
+    lines += head_to_head(rows, families)
     lines += [
         "",
         "### Per instance",
@@ -189,6 +190,72 @@ def render(
             )
     lines += ["", end]
     return "\n".join(lines) + "\n"
+
+
+TIE_TOLERANCE = 0.005  # distance units: the tables print two decimals
+
+
+def _key(row: dict[str, Any]) -> tuple[float, float]:
+    """Smaller is better: vehicles then distance (Li & Lim, Solomon), distance only (X)."""
+    vehicles = float(row["vehicles"]) if row.get("family") != "x" else 0.0
+    return (vehicles, float(row["distance"]))
+
+
+def head_to_head(rows: Sequence[dict[str, Any]], families: Sequence[str]) -> list[str]:
+    """Per family: on how many instances Jessr beats, ties or trails the best peer.
+
+    The best peer of an instance is the best feasible run among the other
+    solvers in ``rows`` (same objective as the BKS: vehicles first where the
+    BKS is hierarchical). An infeasible Jessr run counts as behind.
+    """
+    peers_present = [s for s in SOLVERS if s != "jessr" and any(r["solver"] == s for r in rows)]
+    if not peers_present or not any(r["solver"] == "jessr" for r in rows):
+        return []
+    lines = [
+        "",
+        "### Jessr against the best peer, instance by instance",
+        "",
+        f"Peers in this table: {', '.join(peers_present)}. Better = fewer vehicles, then "
+        "less distance (X: less distance); tie = same vehicles and distance within "
+        f"{TIE_TOLERANCE}.",
+        "",
+        "| family | instances | Jessr better | tie | Jessr behind | behind on |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for fam in families:
+        names: list[str] = []
+        for r in rows:
+            if r.get("family") == fam and r["instance"] not in names:
+                names.append(r["instance"])
+        better = tie = behind = 0
+        behind_on: list[str] = []
+        for name in names:
+            mine = [r for r in rows if r["instance"] == name]
+            jessr = [r for r in mine if r["solver"] == "jessr"]
+            peers = [r for r in mine if r["solver"] != "jessr" and r["feasible"]]
+            if not jessr or not peers:
+                continue
+            best = min(_key(r) for r in peers)
+            if not jessr[0]["feasible"]:
+                behind += 1
+                behind_on.append(f"{name} (infeasible)")
+                continue
+            own = _key(jessr[0])
+            if own[0] == best[0] and abs(own[1] - best[1]) <= TIE_TOLERANCE:
+                tie += 1
+            elif own < best:
+                better += 1
+            else:
+                behind += 1
+                if own[0] > best[0]:
+                    behind_on.append(f"{name} ({own[0]:.0f} vs {best[0]:.0f} veh)")
+                else:
+                    behind_on.append(f"{name} (+{100 * (own[1] / best[1] - 1):.2f} %)")
+        lines.append(
+            f"| {FAMILY_TITLES[fam]} | {better + tie + behind} | {better} | {tie} | {behind} "
+            f"| {', '.join(behind_on) or '–'} |"
+        )
+    return lines
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

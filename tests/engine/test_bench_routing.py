@@ -304,3 +304,38 @@ def test_cli_smoke_pyvrp() -> None:
     again = check_solution(inst, row["routes"])
     assert again.feasible and again.distance == pytest.approx(row["distance"], abs=1e-4)
     assert row["gap_pct"] == pytest.approx(100 * (again.distance / inst.bks_distance - 1), abs=1e-2)
+
+
+def _row(instance: str, family: str, solver: str, vehicles: int, distance: float) -> dict:
+    return {
+        "instance": instance,
+        "solver": solver,
+        "family": family,
+        "vehicles": vehicles,
+        "distance": distance,
+        "feasible": True,
+    }
+
+
+def test_head_to_head_counts_wins_ties_and_losses_per_family() -> None:
+    from engine.bench.routing_report import head_to_head
+
+    rows = [
+        # Li & Lim: vehicles first — fewer vehicles wins despite more distance.
+        _row("a", "lilim", "jessr", 9, 1100.0),
+        _row("a", "lilim", "pyvrp", 10, 900.0),
+        _row("b", "lilim", "jessr", 10, 900.001),  # tie within the tolerance
+        _row("b", "lilim", "vroom", 10, 900.0),
+        _row("c", "lilim", "jessr", 10, 910.0),  # behind the best of two peers
+        _row("c", "lilim", "pyvrp", 10, 920.0),
+        _row("c", "lilim", "vroom", 10, 900.0),
+        # X: distance only — one vehicle more does not matter.
+        _row("x1", "x", "jessr", 41, 100.0),
+        _row("x1", "x", "pyvrp", 40, 101.0),
+        {**_row("x2", "x", "jessr", 40, 0.0), "feasible": False, "distance": None},
+        _row("x2", "x", "pyvrp", 40, 101.0),
+    ]
+    table = "\n".join(head_to_head(rows, ["lilim", "x"]))
+    assert "| Li & Lim PDPTW | 3 | 1 | 1 | 1 | c (+1.11 %) |" in table
+    assert "| CVRPLIB X | 2 | 1 | 0 | 1 | x2 (infeasible) |" in table
+    assert head_to_head([r for r in rows if r["solver"] == "pyvrp"], ["lilim"]) == []
