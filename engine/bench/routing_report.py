@@ -114,6 +114,19 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
+GAP_STEPS = (0.5, 1.0, 2.0)  # the issue's targets: Li & Lim 100, Li & Lim 200/400 + Solomon, X
+
+
+def _within(row: dict[str, Any], pct: float) -> bool:
+    """Gap to the BKS at most ``pct`` %, at no more vehicles than the BKS (X: distance only)."""
+    gap = row.get("gap_pct")
+    if gap is None or gap > pct:
+        return False
+    if row.get("family") == "x" or row.get("bks_vehicles") is None:
+        return True
+    return row["vehicles"] <= row["bks_vehicles"]
+
+
 def render(
     rows: Sequence[dict[str, Any]],
     meta: dict[str, str],
@@ -142,8 +155,9 @@ def render(
         "",
         "### Summary per family",
         "",
-        "| family | solver | runs | feasible | BKS vehicles reached | mean gap % | mean s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| family | solver | runs | feasible | BKS vehicles reached | within 0.5 % | within 1 % "
+        "| within 2 % | mean gap % | mean s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     families = [f for f in FAMILY_TITLES if any(r.get("family") == f for r in rows)]
     for fam in families:
@@ -159,9 +173,10 @@ def render(
             )
             gaps = [r["gap_pct"] for r in ok if r.get("gap_pct") is not None]
             secs = [r["seconds"] for r in sub if r.get("seconds") is not None]
+            within = " | ".join(str(sum(_within(r, t) for r in ok)) for t in GAP_STEPS)
             lines.append(
                 f"| {FAMILY_TITLES[fam]} | {solver} | {len(sub)} | {len(ok)} | {reached} "
-                f"| {_fmt(statistics.fmean(gaps) if gaps else None)} "
+                f"| {within} | {_fmt(statistics.fmean(gaps) if gaps else None)} "
                 f"| {_fmt(statistics.fmean(secs) if secs else None, 1)} |"
             )
     lines += head_to_head(rows, families)

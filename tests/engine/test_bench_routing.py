@@ -176,7 +176,7 @@ def test_report_section_replaced(tmp_path: Path) -> None:
     ]
     section = render(rows, {"machine": "test", "date": "today", "time_limit": "1"})
     assert section.startswith(START) and section.rstrip().endswith(END)
-    assert "| Li & Lim PDPTW | pyvrp | 1 | 1 | 1 | 0.00 |" in section
+    assert "| Li & Lim PDPTW | pyvrp | 1 | 1 | 1 | 1 | 1 | 1 | 0.00 |" in section
     out = tmp_path / "BENCHMARKS.md"
     write_section(out, section, SECTION)  # created
     out.write_text("# B\n\n## Matching\nkeep me\n\n" + out.read_text() + "\n## Tail\nme too\n")
@@ -339,3 +339,14 @@ def test_head_to_head_counts_wins_ties_and_losses_per_family() -> None:
     assert "| Li & Lim PDPTW | 3 | 1 | 1 | 1 | c (+1.11 %) |" in table
     assert "| CVRPLIB X | 2 | 1 | 0 | 1 | x2 (infeasible) |" in table
     assert head_to_head([r for r in rows if r["solver"] == "pyvrp"], ["lilim"]) == []
+
+
+def test_within_gap_needs_the_bks_vehicle_count_except_on_x() -> None:
+    from engine.bench.routing_report import _within
+
+    row = {"family": "lilim", "vehicles": 10, "bks_vehicles": 9, "gap_pct": -20.0}
+    assert not _within(row, 1.0)  # fewer km with one vehicle more is not at the BKS
+    assert _within({**row, "vehicles": 9, "gap_pct": 0.8}, 1.0)
+    assert not _within({**row, "vehicles": 9, "gap_pct": 1.2}, 1.0)
+    assert _within({"family": "x", "vehicles": 41, "bks_vehicles": 40, "gap_pct": 1.5}, 2.0)
+    assert not _within({**row, "gap_pct": None}, 2.0)
