@@ -31,10 +31,12 @@ from pyvrp import stop as pstop
 from pyvrp.exceptions import PenaltyBoundWarning
 
 from routing.backends import BackendCall, Routes
+from routing.backends.pyvrp_fleet import minimise_fleet
 from routing.problem import RoutingProblem
 from routing.scaling import IntegerModel
 
-FLEET_SHARE = 0.3  # of PyVRP's budget spent at most on fleet minimisation when it applies
+# Of PyVRP's budget, spent at most on fleet minimisation when it applies.
+FLEET_SHARE = 0.5
 
 
 def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) -> Routes:
@@ -83,10 +85,11 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
         )
         groups.setdefault(key, []).append(v)
     keys = list(groups)
+    lf = load_factor(im)
     vtypes = [
         pyvrp.VehicleType(
             num_available=len(groups[key]),
-            capacity=[key[2]],
+            capacity=[key[2] * lf],
             start_depot=depot_of[key[0]],
             end_depot=depot_of[key[1]],
             fixed_cost=key[6],
@@ -102,7 +105,7 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     clients = [
         pyvrp.Client(
             location=cloc_of[ships[k].delivery],
-            delivery=[int(im.load[k])],
+            delivery=[int(im.load[k]) * lf],
             service_duration=int(im.node_service[2 * k + 1]),
             tw_early=int(im.node_open[2 * k + 1]),
             tw_late=int(im.node_close[2 * k + 1]),
@@ -125,7 +128,7 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
                 delivery_tw_early=int(im.node_open[2 * k + 1]),
                 delivery_tw_late=int(im.node_close[2 * k + 1]),
                 delivery_service_duration=int(im.node_service[2 * k + 1]),
-                amount=[int(im.load[k])],
+                amount=[int(im.load[k]) * lf],
                 prize=int(im.prize[k]),
                 required=s.required,
             )
@@ -139,14 +142,10 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
         # Fixed costs dominate and everything is required (benchmarks): the
         # plain search rarely sheds a whole route, so first look for a plan
         # with one route fewer than the warm start, then the next, ...
-        share = FLEET_SHARE * budget
-        fstop: pstop.StoppingCriterion = (
-            pstop.MaxIterations(call.max_iterations)
-            if call.max_iterations is not None
-            else pstop.MaxRuntime(share)
-        )
         started = time.monotonic()
-        data, initial = _shrink_fleet(data, initial, fstop, call.seed, solve_params(im))
+        data, initial = minimise_fleet(
+            data, initial, FLEET_SHARE * budget, call.seed, SOLVE_PARAMS, call.max_iterations
+        )
         budget = max(budget - (time.monotonic() - started), 0.01)
     criteria: list[pstop.StoppingCriterion] = [pstop.MaxRuntime(budget)]
     if call.max_iterations is not None:
@@ -161,7 +160,7 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
             seed=call.seed,
             collect_stats=False,
             display=False,
-            params=solve_params(im),
+            params=SOLVE_PARAMS,
             initial_solution=initial,
         )
     pools = {i: list(groups[key]) for i, key in enumerate(keys)}
@@ -180,99 +179,27 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     return out
 
 
-def solve_params(im: IntegerModel) -> pyvrp.SolveParams:
-    """PyVRP's parameters with its penalty range restated in our integer units.
+def load_factor(im: IntegerModel) -> int:
+    """Multiplier that puts PyVRP's loads in the units of its distances and times.
 
-    PyVRP's default penalty range (per unit of excess load or time warp, in
-    cost units) is tuned for instances given in their natural units, distance
-    and load unscaled. Our integer model counts distance in 1/``dist_scale``
-    and load in 1/``load_scale``, so one natural unit of excess load is worth
-    ``dist_scale / load_scale`` times more cost units than PyVRP assumes.
-    Left unscaled, the ceiling was below what an overloaded route saves on
-    CVRPLIB X (distance ×1000, integer loads): PyVRP then preferred infeasible
-    plans and never improved on its warm start (X-n801 at 10 s: 77,798 →
-    74,565 with this; the PyVRP peer in natural units: 74,503).
+    PyVRP's penalty range (0.1 … 100,000 cost units per unit of excess load
+    or time warp) is tuned for instances in their natural units, where one
+    unit of load, of time and of distance are of like size. Our integer
+    model counts distance and time in 1/1000 (``dist_scale``,
+    ``time_scale``) but integer loads unscaled (``load_scale`` 1), so a
+    unit of excess load was worth 1000 times too little: on capacity-tight
+    CVRPLIB X the ceiling sat below what an overloaded route saves, and
+    PyVRP kept infeasible plans (X-n801 at 10 s: 77,798 before, 74,778
+    after). Multiplying loads and capacities by ``dist_scale / load_scale``
+    restores natural proportions for load *without* touching the time-warp
+    range, which was already in natural proportion (scaling the penalty
+    bounds instead raised the time-warp floor 1000-fold too).
     """
-    factor = max(1.0, im.dist_scale / im.load_scale)
-    default = pyvrp.PenaltyParams()
-    return pyvrp.SolveParams(
-        penalty=pyvrp.PenaltyParams(
-            min_penalty=default.min_penalty * factor,
-            max_penalty=default.max_penalty * factor,
-        )
-    )
+    return max(1, im.dist_scale // im.load_scale)
 
 
-def _fleet_bound(data: pyvrp.ProblemData) -> int:
-    """Routes needed to carry the clients' total delivery (PyVRP's bound; 1 for pairs)."""
-    cap = max(int(data.vehicle_type(0).capacity[0]), 1)
-    total = sum(int(c.delivery[0]) for c in data.clients()) if data.num_load_dimensions else 0
-    return max(1, -(-total // cap))
-
-
-def _rebuild(data: pyvrp.ProblemData, routes: list[pyvrp.Route]) -> pyvrp.Solution | None:
-    """``routes`` (of another ``data`` with the same clients) as a solution of ``data``."""
-    try:
-        return pyvrp.Solution(
-            data,
-            [
-                pyvrp.Route(data, [pyvrp.Activity(a.type, a.idx) for a in r if not a.is_depot()], 0)
-                for r in routes
-            ],
-        )
-    except (ValueError, RuntimeError):
-        return None
-
-
-def _shrink_fleet(
-    data: pyvrp.ProblemData,
-    warm: pyvrp.Solution | None,
-    stop: pstop.StoppingCriterion,
-    seed: int,
-    params: pyvrp.SolveParams,
-) -> tuple[pyvrp.ProblemData, pyvrp.Solution | None]:
-    """Fewest routes PyVRP finds a feasible plan for, by route elimination.
-
-    Unlike :func:`pyvrp.minimise_fleet` (which starts from the whole fleet and
-    from scratch), this starts from the warm start's route count: each round
-    removes the warm plan's route with the fewest visits, asks PyVRP for a
-    feasible plan with one vehicle fewer starting from that partial plan, and
-    stops at the first failure, at the capacity bound, or when ``stop`` says
-    so. Returns (data with the smallest feasible fleet, its best plan).
-    """
-    fleet = data.vehicle_type(0)
-    best = warm if warm is not None and warm.is_feasible() else None
-    count = best.num_routes() if best is not None else fleet.num_available
-    data = data.replace(vehicle_types=[fleet.replace(num_available=count)])
-    bound = _fleet_bound(data)
-    zero = pyvrp.CostEvaluator([0] * data.num_load_dimensions, 0, 0)
-    while count > bound:
-        trial = data.replace(vehicle_types=[fleet.replace(num_available=count - 1)])
-        start = None
-        if best is not None:
-            routes = sorted(best.routes(), key=lambda r: (r.num_clients(), r.distance()))
-            start = _rebuild(trial, routes[1:])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PenaltyBoundWarning)
-            res = pyvrp.solve(
-                trial,
-                pstop.MultipleCriteria([pstop.FirstFeasible(), stop]),
-                seed=seed,
-                collect_stats=False,
-                display=False,
-                params=params,
-                initial_solution=start,
-            )
-        if not res.best.is_feasible():
-            break
-        data, best = trial, res.best
-        count = min(count - 1, best.num_routes())
-        if stop(zero.cost(best)):
-            break
-    if best is not None and best.num_routes() < data.vehicle_type(0).num_available:
-        data = data.replace(vehicle_types=[fleet.replace(num_available=best.num_routes())])
-        best = _rebuild(data, list(best.routes()))
-    return data, best
+# PyVRP's own defaults: see load_factor for why they fit our units.
+SOLVE_PARAMS = pyvrp.SolveParams()
 
 
 def _fleet_first(

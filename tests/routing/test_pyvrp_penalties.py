@@ -1,20 +1,22 @@
-"""PyVRP's penalty range restated in the integer model's units.
+"""PyVRP's loads restated in the integer model's distance units.
 
-The integer model counts distance in 1/1000 of the problem's unit. PyVRP's
-default penalty ceiling (per unit of excess load) is tuned for unscaled
-distances; left as is, on a capacity-tight CVRP with long edges the penalty
-for overloading a route stays below what the overload saves, and PyVRP's
-best plan is infeasible. These tests pin the scaling and its effect.
+The integer model counts distance in 1/1000 of the problem's unit but
+integer loads unscaled. PyVRP's default penalty range (per unit of excess
+load) is tuned for natural units; left as is, on a capacity-tight CVRP
+with long edges the penalty for overloading a route stays below what the
+overload saves, and PyVRP's best plan is infeasible. These tests pin the
+scaling and its effect.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
-import pyvrp
 
 from routing import RoutingProblem, Shipment, Vehicle
 from routing.backends import BackendCall
-from routing.backends.pyvrp_backend import solve_params, solve_pyvrp
+from routing.backends.pyvrp_backend import load_factor, solve_pyvrp
 from routing.evaluate import check_route
 from routing.scaling import integer_model
 
@@ -34,14 +36,17 @@ def tight_cvrp(seed: int = 3, clients: int = 120) -> RoutingProblem:
     return RoutingProblem.from_euclidean(xy, vehicles, ships, stop_time=0.0)
 
 
-def test_penalty_range_follows_the_distance_and_load_scales() -> None:
+def test_loads_are_restated_in_the_units_of_distance() -> None:
+    # Integer loads (benchmarks): distance is in 1/1000, so loads are x1000.
     im = integer_model(tight_cvrp(clients=10))
-    params = solve_params(im)
-    default = pyvrp.PenaltyParams()
-    factor = im.dist_scale / im.load_scale
-    assert factor > 1  # distances are scaled, integer loads are not
-    assert params.penalty.max_penalty == default.max_penalty * factor
-    assert params.penalty.min_penalty == default.min_penalty * factor
+    assert im.load_scale == 1 and im.dist_scale == 1000
+    assert load_factor(im) == 1000
+    # Fractional kg (Jessr days): loads are already in 1/1000 like distance.
+    base = tight_cvrp(clients=10)
+    ships = tuple(replace(s, load=s.load + 0.5) for s in base.shipments)
+    im = integer_model(replace(base, shipments=ships))
+    assert im.load_scale == im.dist_scale == 1000
+    assert load_factor(im) == 1
 
 
 def test_pyvrp_alone_returns_capacity_feasible_routes_on_a_tight_cvrp() -> None:
