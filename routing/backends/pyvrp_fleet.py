@@ -4,8 +4,8 @@ Used when vehicle fixed costs dominate and every shipment is required (the
 public benchmarks' hierarchical objective: vehicles first, then distance).
 PyVRP's search on its own rarely sheds a whole route, and asking it for a
 plan with one vehicle fewer, the removed route's clients forced in against
-a time-warp penalty, stalls: on Li & Lim lr1_2_3 48 s of that never found
-the 14-route plan, nor did Solomon R104 reach 9 routes in 60 s.
+a time-warp penalty, often stalls: Solomon R104 stayed at 10 routes for
+60 s (BKS 9), where absence rounds (below) found 9 in 6 s.
 
 What works instead is the idea of SISR's fleet minimisation (Christiaens &
 Vanden Berghe, "Slack induction by string removals", Transportation Science
@@ -19,8 +19,10 @@ from the previous round's plan; after a round, every client left out has its
 absence raised. A round that serves everyone, on time and within capacity,
 is a feasible plan with one route fewer, and the next target starts from it.
 
-Measured (single runs, 60 s, 60 % of the PyVRP share here): Solomon R104
-reached the BKS 9 routes after 6 s (was 10 at 60 s); see ``routing/README.md``.
+Each target first gets PyVRP's own penalised search (cheap when the target
+is easy, and better on wide-window instances), then absence rounds.
+Measurements: ``routing/README.md`` ("Fleet minimisation") and
+``BENCHMARKS.md``.
 """
 
 from __future__ import annotations
