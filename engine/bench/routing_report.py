@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--section", default=SECTION, help="BENCHMARKS.md section name (routing)")
     p.add_argument("--label", help="describe the instance set (default: the subset's name)")
     p.add_argument("--title", default="Routing benchmarks", help="the section's heading")
+    p.add_argument(
+        "--machine", help="machine the rows were measured on, with --from-jsonl (default: this one)"
+    )
     return p
 
 
@@ -340,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     now = datetime.now(UTC)
     meta = {
-        "machine": machine(),
+        "machine": args.machine or machine(),
         "date": now.strftime("%Y-%m-%d %H:%M UTC"),
         "time_limit": f"{args.time_limit:g}",
         "subset": args.label or args.subset,

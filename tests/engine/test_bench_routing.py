@@ -350,3 +350,30 @@ def test_within_gap_needs_the_bks_vehicle_count_except_on_x() -> None:
     assert not _within({**row, "vehicles": 9, "gap_pct": 1.2}, 1.0)
     assert _within({"family": "x", "vehicles": 41, "bks_vehicles": 40, "gap_pct": 1.5}, 2.0)
     assert not _within({**row, "gap_pct": None}, 2.0)
+
+
+def test_rendering_rows_from_another_machine_names_that_machine(tmp_path: Path) -> None:
+    from engine.bench.routing_report import main as report_main
+
+    row = {
+        "instance": "lc101",
+        "solver": "jessr",
+        "vehicles": 10,
+        "distance": 828.94,
+        "feasible": True,
+        "gap_pct": 0.0,
+        "seconds": 9.3,
+        "routes": [],
+        "family": "lilim",
+        "bks_vehicles": 10,
+        "bks_distance": 828.94,
+        "time_limit": 60.0,
+    }
+    raw = tmp_path / "rows.jsonl"
+    raw.write_text(json.dumps(row) + "\n")
+    out = tmp_path / "B.md"
+    args = ["--from-jsonl", str(raw), "--out", str(out), "--section", "old"]
+    assert report_main([*args, "--machine", "Intel Xeon, 2 cores"]) == 0
+    text = out.read_text()
+    assert "* Machine: Intel Xeon, 2 cores" in text
+    assert "* Time limit: 60 s" in text and "| lc101 | 10 | 828.94 | jessr | 10 |" in text
