@@ -66,7 +66,9 @@ def rebuild(data: pyvrp.ProblemData, routes: list[pyvrp.Route]) -> pyvrp.Solutio
         return None
 
 
-def _optional(data: pyvrp.ProblemData, prize_c: np.ndarray, prize_s: np.ndarray):
+def _optional(
+    data: pyvrp.ProblemData, prize_c: np.ndarray, prize_s: np.ndarray
+) -> pyvrp.ProblemData:
     """``data`` with every client and shipment optional, at the given prizes."""
     clients = [
         pyvrp.Client(
@@ -104,7 +106,9 @@ def _optional(data: pyvrp.ProblemData, prize_c: np.ndarray, prize_s: np.ndarray)
     return data.replace(clients=clients, shipments=shipments)
 
 
-def _left_out(sol: pyvrp.Solution, num_clients: int, num_shipments: int):
+def _left_out(
+    sol: pyvrp.Solution, num_clients: int, num_shipments: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the clients and shipments ``sol`` does not serve."""
     miss_c = np.ones(num_clients, dtype=bool)
     miss_s = np.ones(num_shipments, dtype=bool)
