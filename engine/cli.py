@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         default=2,
-        help="processes for independent parts (default 2)",
+        help="cores to use: processes for independent parts, or VROOM's search "
+        "threads when the day is routed in one piece (default 2)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no summary, no progress")
     p.set_defaults(func=_cmd_solve)

@@ -49,6 +49,8 @@ ASSEMBLY_SECONDS = 0.3  # plan routes + metrics after routing (~0.1 s at 35,000 
 # better polish. Measured on a generated 2,000-request / 60-volunteer day at
 # 18 s: delivered value 5,885 with this split, 5,875 with VROOM alone, 5,397
 # with the benchmark portfolio (VROOM 5 %, PyVRP 80 %, OR-Tools 15 %).
+# VROOM searches with ``workers`` threads when the day is routed in one piece
+# (routing/README.md, "Using the whole limit and both cores").
 DAY_BACKENDS = ("vroom", "pyvrp")
 DAY_SHARES = (0.85, 0.15)
 # Routing round 1 of the feedback loop gets this share of the routing budget.

@@ -23,7 +23,10 @@ class SolveParams:
       wall time (PyVRP: ILS iterations; OR-Tools: local search solutions;
       VROOM is deterministic anyway), which makes results reproducible per
       seed regardless of machine load. ``time_limit`` still caps the run.
-    * ``workers``: processes for the decomposition (parts solved in parallel).
+    * ``workers``: processes for the decomposition (parts solved in parallel);
+      a problem solved in one piece lets VROOM search with this many threads
+      instead (on Jessr's days VROOM does most of the work and is still
+      improving when its time ends: ``engine/solve.py``, ``BENCHMARKS.md``).
     * ``decompose_above``: solve in geographic parts when the problem has more
       shipments than this; ``part_size``: target shipments per part.
     * ``geographic_above``: a coordinate-backed problem

@@ -212,13 +212,15 @@ def solve_portfolio(
     seed: int,
     deadline: float,
     initial: Routes | None = None,
+    threads: int = 1,
 ) -> tuple[Routes, str, list[str | None]]:
     """Run the backends in turn; return the best routes, winner, alone-reasons.
 
     ``initial`` (node codes) is a candidate like any backend's: repaired in
     float (invalid shipments dropped, nothing inserted), kept if best, and
     the warm start of the first backend that takes one. The result is never
-    worse than it by the lexicographic objective.
+    worse than it by the lexicographic objective. ``threads``: how many
+    threads a backend may use (VROOM searches in parallel with them).
     """
     feasible, reasons = alone_feasibility(problem)
     active = [k for k, r in enumerate(reasons) if r is None]
@@ -260,6 +262,7 @@ def solve_portfolio(
             seed=seed,
             max_iterations=params.max_iterations,
             initial=best,
+            threads=threads,
         )
         try:
             raw = _backend(name)(problem, im, call)

@@ -255,7 +255,9 @@ def solve_part(
     problem = (
         part_problem.to_problem() if isinstance(part_problem, GeoRoutingProblem) else part_problem
     )
-    flat = replace(params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED)
+    # workers=1: the parts already run one per worker process; a part's
+    # backends must not start threads of their own on the same cores.
+    flat = replace(params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED, workers=1)
     return solve(problem, flat, seed, initial)
 
 

@@ -20,3 +20,6 @@ class BackendCall:
     seed: int
     max_iterations: int | None
     initial: Routes | None = None  # warm start (e.g. the best routes so far)
+    # Threads a backend may use (VROOM's parallel search); 1 inside the
+    # decomposition, whose parts already run one per process.
+    threads: int = 1

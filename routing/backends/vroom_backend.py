@@ -99,7 +99,7 @@ def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     timeout = (
         None if call.max_iterations is not None else timedelta(seconds=max(call.time_limit, 0.05))
     )
-    sol = inp.solve(exploration_level=EXPLORATION, nb_threads=1, timeout=timeout)
+    sol = inp.solve(exploration_level=EXPLORATION, nb_threads=max(1, call.threads), timeout=timeout)
     df = sol.routes
     out: Routes = {}
     for vid, typ, jid in zip(df["vehicle_id"], df["type"], df["id"], strict=True):
