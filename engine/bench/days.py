@@ -3,7 +3,9 @@
     python -m engine.bench.days --out BENCHMARKS.md [--time-limit 20] [--seeds 1,2,3]
 
 Every solver routes the *same* allocations (the exact matching of the day),
-one at a time, with the same time limit and one worker: Jessr's portfolio,
+one at a time, with the same time limit and the same workers (``--workers``,
+default 2 as in ``jessr solve``; VROOM searches with that many threads, alone
+or in Jessr's split; PyVRP and OR-Tools are single-threaded): Jessr's portfolio,
 and each backend alone (the same model, the same float re-verification).
 Every plan is judged by the independent checker (:mod:`engine.checker`),
 which recomputes delivered value D and road km itself. A second table compares
@@ -40,14 +42,19 @@ SOLVERS = {
 
 
 def route_with(
-    scenario, allocation, backends: tuple[str, ...] | None, limit: float, seed: int
+    scenario,
+    allocation,
+    backends: tuple[str, ...] | None,
+    limit: float,
+    seed: int,
+    workers: int = 1,
 ) -> dict:
     """Route fixed allocations with the given backends (None: Jessr's); score with the checker."""
     dispatch = routing_problem(scenario, allocation.plan.allocations, allocation.values)
     params = (
-        day_routing_params(limit, 1)
+        day_routing_params(limit, workers)
         if backends is None
-        else routing.SolveParams(time_limit=limit, backends=backends, workers=1)
+        else routing.SolveParams(time_limit=limit, backends=backends, workers=workers)
     )
     started = time.perf_counter()
     result = routing.solve(dispatch.problem, params, seed=seed)
@@ -89,13 +96,19 @@ def run(args: argparse.Namespace) -> list[dict]:
         allocation = allocate(scenario)
         for name in args.solvers:
             row = {"seed": seed, "solver": name}
-            row.update(route_with(scenario, allocation, SOLVERS[name], args.time_limit, seed))
+            row.update(
+                route_with(scenario, allocation, SOLVERS[name], args.time_limit, seed, args.workers)
+            )
             rows.append(row)
             print(json.dumps(row), flush=True)
         for aware in (False, True):
             started = time.perf_counter()
             outcome = solve_scenario(
-                scenario, time_limit=args.time_limit, seed=seed, workers=1, route_aware=aware
+                scenario,
+                time_limit=args.time_limit,
+                seed=seed,
+                workers=args.workers,
+                route_aware=aware,
             )
             row = {"seed": seed, "solver": "two-stage" if not aware else "route-aware"}
             row.update(_score(scenario, outcome.plan, time.perf_counter() - started))
@@ -114,8 +127,10 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
         f"Machine: {machine()}. Date: {date.today().isoformat()}. Days: `jessr generate "
         f"--requests {args.requests} --supplies {args.supplies} --volunteers "
         f"{args.volunteers}`, seeds {', '.join(map(str, seeds))}. Each solver routes the "
-        f"same exact allocations with `--time-limit {args.time_limit:g}` s and one "
-        "worker, one at a time; `jessr` is the split `jessr solve` uses, the others are "
+        f"same exact allocations with `--time-limit {args.time_limit:g}` s and "
+        f"{args.workers} worker(s), one at a time (VROOM searches with as many threads, "
+        "alone or in Jessr's split; PyVRP and OR-Tools are single-threaded); `jessr` is "
+        "the split `jessr solve` uses, the others are "
         "each backend alone through the same model and float re-verification. "
         "D (delivered value) and km are recomputed by the "
         "independent checker; a plan the checker rejects counts as invalid.",
@@ -150,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--supplies", type=int, default=300)
     parser.add_argument("--volunteers", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2, help="as `jessr solve --workers`")
     parser.add_argument("--solvers", type=lambda s: s.split(","), default=list(SOLVERS))
     args = parser.parse_args(argv)
     rows = run(args)
