@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="routing seed (default 0)")
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=2,
         help="cores to use: processes for independent parts, or VROOM's search "
         "threads when the day is routed in one piece (default 2)",
@@ -68,9 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_solve)
 
     g = sub.add_parser("generate", help="generate a realistic Tunisian day as a scenario")
-    g.add_argument("--requests", type=_nonnegative_int, required=True)
-    g.add_argument("--supplies", type=_nonnegative_int, required=True)
-    g.add_argument("--volunteers", type=_nonnegative_int, default=0)
+    g.add_argument("--requests", type=nonnegative_int, required=True)
+    g.add_argument("--supplies", type=nonnegative_int, required=True)
+    g.add_argument("--volunteers", type=nonnegative_int, default=0)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--date", default="2026-11-28", help="plan date YYYY-MM-DD")
     g.add_argument("-o", "--output", required=True, help="scenario JSON to write")
@@ -170,14 +170,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = _nonnegative_int(text)
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1, with a message naming the bad value."""
+    value = nonnegative_int(text)
     if value == 0:
         raise argparse.ArgumentTypeError("expected a positive integer, got 0")
     return value
 
 
-def _nonnegative_int(text: str) -> int:
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0, with a message naming the bad value."""
     try:
         value = int(text)
     except ValueError:

@@ -26,6 +26,7 @@ from pathlib import Path
 import routing
 from engine.bench.report import machine, markers, write_section
 from engine.checker import check_plan
+from engine.cli import positive_int
 from engine.dispatch import plan_routes, routing_problem
 from engine.generate import generate_scenario
 from engine.scenario.plan import Plan, Unrouted
@@ -165,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--supplies", type=int, default=300)
     parser.add_argument("--volunteers", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=2, help="as `jessr solve --workers`")
+    parser.add_argument(
+        "--workers", type=positive_int, default=2, help="as `jessr solve --workers`"
+    )
     parser.add_argument("--solvers", type=lambda s: s.split(","), default=list(SOLVERS))
     args = parser.parse_args(argv)
     rows = run(args)
