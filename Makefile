@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml scripts/bootstrap_venv.sh
 	PYTHON=$(PYTHON) sh scripts/bootstrap_venv.sh $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# Compile the route minimiser's kernels once (numba caches them on disk).
+	$(BIN)/python -m routing.backends.ejection
 	touch $@
 
 demo: install

@@ -21,6 +21,13 @@ is a feasible plan with one route fewer, and the next target starts from it.
 
 Each target first gets PyVRP's own penalised search (cheap when the target
 is easy, and better on wide-window instances), then absence rounds.
+
+Both are the fallback now: :func:`minimise_fleet` hands the budget to the
+guided ejection search (:mod:`routing.backends.ejection`), a compiled route
+minimiser that reached the best-known vehicle count on Li & Lim instances
+where absence rounds stayed one to five routes above. The rounds above run
+only when the ejection search declines the model (rules its kernel does not
+check, such as several vehicle types or duration limits).
 Measurements: ``routing/README.md`` ("Fleet minimisation") and
 ``BENCHMARKS.md``.
 """
@@ -229,7 +236,9 @@ def minimise_fleet(
 ) -> tuple[pyvrp.ProblemData, pyvrp.Solution | None]:
     """Fewest routes found for ``data`` (one vehicle type), from ``warm``.
 
-    Starts from the warm plan's route count: each target (one route fewer)
+    When its kernel supports the model, the guided ejection search
+    (:func:`routing.backends.ejection.minimise_routes`) does the whole job.
+    Otherwise, from the warm plan's route count: each target (one route fewer)
     drops the plan's route with the fewest visits and, from the rest, first
     lets PyVRP look for a feasible plan with lateness penalised (cheap when
     the target is easy), then runs absence rounds (module docstring). It
@@ -246,6 +255,17 @@ def minimise_fleet(
     data = data.replace(vehicle_types=[fleet.replace(num_available=count)])
     best = rebuild(data, list(warm.routes())) or warm
     bound = fleet_bound(data)
+    # Imported here: numba loads in ~0.4 s, which only benchmark-like
+    # problems (the one caller of this function) should pay.
+    from routing.backends import ejection
+
+    if ejection.supports(data):
+        found = ejection.minimise_routes(data, best, budget.left(), seed, bound, max_iterations)
+        if found is None:
+            return data, best
+        count = found.num_routes()
+        data = data.replace(vehicle_types=[fleet.replace(num_available=count)])
+        return data, rebuild(data, list(found.routes())) or found
     while count > bound and not budget.done():
         trial = data.replace(vehicle_types=[fleet.replace(num_available=count - 1)])
         routes = sorted(best.routes(), key=lambda r: (r.num_clients(), r.distance()))
