@@ -22,12 +22,14 @@ is a feasible plan with one route fewer, and the next target starts from it.
 Each target first gets PyVRP's own penalised search (cheap when the target
 is easy, and better on wide-window instances), then absence rounds.
 
-Both are the fallback now: :func:`minimise_fleet` hands the budget to the
-guided ejection search (:mod:`routing.backends.ejection`), a compiled route
-minimiser that reached the best-known vehicle count on Li & Lim instances
-where absence rounds stayed one to five routes above. The rounds above run
-only when the ejection search declines the model (rules its kernel does not
-check, such as several vehicle types or duration limits).
+Since the fifth session the hard targets go to the guided ejection search
+(:mod:`routing.backends.ejection`), a compiled route minimiser that reached
+the best-known vehicle count on Li & Lim instances where absence rounds
+stayed one to five routes above. PyVRP's penalised search still takes each
+target first: when it succeeds its plans keep PyVRP's good distances,
+which the ejection search's plans do not (measured: ``routing/README.md``).
+Absence rounds remain for models the ejection kernel declines (several
+vehicle types, duration limits, ...).
 Measurements: ``routing/README.md`` ("Fleet minimisation") and
 ``BENCHMARKS.md``.
 """
@@ -236,14 +238,16 @@ def minimise_fleet(
 ) -> tuple[pyvrp.ProblemData, pyvrp.Solution | None]:
     """Fewest routes found for ``data`` (one vehicle type), from ``warm``.
 
-    When its kernel supports the model, the guided ejection search
-    (:func:`routing.backends.ejection.minimise_routes`) does the whole job.
-    Otherwise, from the warm plan's route count: each target (one route fewer)
-    drops the plan's route with the fewest visits and, from the rest, first
-    lets PyVRP look for a feasible plan with lateness penalised (cheap when
-    the target is easy), then runs absence rounds (module docstring). It
-    ends at the first target given up, at the capacity bound, or after
-    ``seconds`` (and ``max_iterations`` PyVRP iterations in all, when set).
+    From the warm plan's route count: each target (one route fewer) drops
+    the plan's route with the fewest visits and, from the rest, first lets
+    PyVRP look for a feasible plan with lateness penalised (cheap when the
+    target is easy, and its plans keep PyVRP's good distances). At the first
+    target PyVRP cannot reach, the guided ejection search
+    (:func:`routing.backends.ejection.minimise_routes`) takes over and goes
+    as far down as it can; where its kernel does not support the model,
+    absence rounds (module docstring) try that target instead. It ends at
+    the first target given up, at the capacity bound, or after ``seconds``
+    (and ``max_iterations`` iterations in all, when set).
     Returns (data with the smallest fleet found feasible, its plan);
     unchanged without a feasible warm start.
     """
@@ -259,17 +263,22 @@ def minimise_fleet(
     # problems (the one caller of this function) should pay.
     from routing.backends import ejection
 
-    if ejection.supports(data):
-        found = ejection.minimise_routes(data, best, budget.left(), seed, bound, max_iterations)
-        if found is None:
-            return data, best
-        count = found.num_routes()
-        data = data.replace(vehicle_types=[fleet.replace(num_available=count)])
-        return data, rebuild(data, list(found.routes())) or found
+    ejection_search = ejection.supports(data)
     while count > bound and not budget.done():
         trial = data.replace(vehicle_types=[fleet.replace(num_available=count - 1)])
         routes = sorted(best.routes(), key=lambda r: (r.num_clients(), r.distance()))
         found = _penalised(trial, routes[1:], budget, seed, params)
+        if found is None and ejection_search:
+            # The first target PyVRP cannot reach: from here on the targets
+            # are hard, and the ejection search takes them all.
+            found = ejection.minimise_routes(
+                data, best, budget.left(), seed, bound, budget.iterations
+            )
+            if found is not None:
+                count = found.num_routes()
+                data = data.replace(vehicle_types=[fleet.replace(num_available=count)])
+                best = rebuild(data, list(found.routes())) or found
+            break
         if found is None:
             found = _absence(trial, routes[1:], budget, seed, params)
         if found is None:
