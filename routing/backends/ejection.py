@@ -61,37 +61,41 @@ class _Model:
     req_d: np.ndarray
     req_q: np.ndarray
     dur: np.ndarray
-    dist: np.ndarray
     cap: int
     num_clients: int
 
 
+UNLIMITED = np.iinfo(np.int64).max // 4  # PyVRP's "no limit" defaults are above this
+
+
 def supports(data: pyvrp.ProblemData) -> bool:
     """Whether the kernel follows every rule of ``data`` (else it declines it)."""
-    return _model(data) is not None
-
-
-def _model(data: pyvrp.ProblemData) -> _Model | None:
-    """The kernel's arrays, or ``None`` when ``data`` has what the kernel lacks."""
     if data.num_vehicle_types != 1 or data.num_load_dimensions > 1:
-        return None
+        return False
     vt = data.vehicle_type(0)
     start, end = data.depot(vt.start_depot), data.depot(vt.end_depot)
-    clients, ships = data.clients(), data.shipments()
-    unlimited = np.iinfo(np.int64).max // 4
-    if (
-        vt.max_duration < unlimited
-        or vt.shift_duration < unlimited
-        or vt.max_distance < unlimited
+    return not (
+        vt.max_duration < UNLIMITED
+        or vt.shift_duration < UNLIMITED
+        or vt.max_distance < UNLIMITED
         or len(vt.reload_depots) > 0
         or any(int(x) for x in vt.initial_load)
         or start.service_duration
         or end.service_duration
         or any(
-            c.release_time or any(int(x) for x in c.pickup) or c.group is not None for c in clients
+            c.release_time or any(int(x) for x in c.pickup) or c.group is not None
+            for c in data.clients()
         )
-    ):
+    )
+
+
+def _model(data: pyvrp.ProblemData) -> _Model | None:
+    """The kernel's arrays, or ``None`` when ``data`` has what the kernel lacks."""
+    if not supports(data):
         return None
+    vt = data.vehicle_type(0)
+    start, end = data.depot(vt.start_depot), data.depot(vt.end_depot)
+    clients, ships = data.clients(), data.shipments()
     nc, ns = len(clients), len(ships)
     nodes = 2 + nc + 2 * ns
     loc = np.zeros(nodes, np.int64)
@@ -107,7 +111,7 @@ def _model(data: pyvrp.ProblemData) -> _Model | None:
     one = data.num_load_dimensions == 1
     loc[0], loc[1] = start.location, end.location
     e[0] = e[1] = max(vt.tw_early, start.tw_early)
-    late[0] = late[1] = min(vt.tw_late, end.tw_late, unlimited)
+    late[0] = late[1] = min(vt.tw_late, end.tw_late, UNLIMITED)
     late[0] = min(late[0], vt.start_late, start.tw_late)
     for c, cl in enumerate(clients):
         v = 2 + c
@@ -115,7 +119,7 @@ def _model(data: pyvrp.ProblemData) -> _Model | None:
         loc[v], e[v], late[v], svc[v] = (
             cl.location,
             cl.tw_early,
-            min(cl.tw_late, unlimited),
+            min(cl.tw_late, UNLIMITED),
             (cl.service_duration),
         )
         dq[v], start_q[v] = -q, q
@@ -128,7 +132,7 @@ def _model(data: pyvrp.ProblemData) -> _Model | None:
             loc[v], e[v], late[v], svc[v] = (
                 act.location,
                 act.tw_early,
-                min(act.tw_late, unlimited),
+                min(act.tw_late, UNLIMITED),
                 (act.service_duration),
             )
             node_req[v] = h
@@ -146,7 +150,6 @@ def _model(data: pyvrp.ProblemData) -> _Model | None:
         req_d,
         req_q,
         np.ascontiguousarray(data.duration_matrix(vt.profile), dtype=np.int64),
-        np.ascontiguousarray(data.distance_matrix(vt.profile), dtype=np.int64),
         int(vt.capacity[0]) if one else 0,
         nc,
     )
@@ -283,7 +286,6 @@ class _Search:
                 m.late,
                 m.svc,
                 m.dur,
-                m.dist,
                 m.dq,
                 m.start_q,
                 m.node_req,

@@ -58,12 +58,12 @@ def _take(count):
 
 
 @njit(cache=True)
-def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q, cap, first_only):
+def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, req_p, req_d, req_q, cap):
     """Feasible insertions of request ``h`` into one route.
 
-    Returns (count, i, j, cost): how many (pickup after position ``i``,
-    delivery after position ``j``) insertions are feasible, one of them drawn
-    uniformly, and its added distance. ``first_only`` stops at the first.
+    Returns (count, i, j): how many (pickup after position ``i``, delivery
+    after position ``j``) insertions are feasible, and one of them drawn
+    uniformly.
     """
     p = req_p[h]
     d = req_d[h]
@@ -72,7 +72,6 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q,
     count = 0
     pick_i = -1
     pick_j = -1
-    pick_c = BIG
     if p < 0:
         for j in range(n - 1):
             if LD[j] + q > cap:
@@ -90,14 +89,10 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q,
             if max(sd + svc[d] + dur[ldd, lw], e[w]) > Z[j + 1]:
                 continue
             count += 1
-            cost = dist[lu, ldd] + dist[ldd, lw] - dist[lu, lw]
             if _take(count):
                 pick_i = j
                 pick_j = j
-                pick_c = cost
-            if first_only:
-                return count, pick_i, pick_j, pick_c
-        return count, pick_i, pick_j, pick_c
+        return count, pick_i, pick_j
     lp = loc[p]
     for i in range(n - 1):
         u = seq[i]
@@ -117,15 +112,10 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q,
         sd = max(dp + dur[lp, ldd], e[d])
         if sd <= late[d] and max(sd + svc[d] + dur[ldd, lw], e[w]) <= Z[i + 1]:
             count += 1
-            cost = dist[lu, lp] + dist[lp, ldd] + dist[ldd, lw] - dist[lu, lw]
             if _take(count):
                 pick_i = i
                 pick_j = i
-                pick_c = cost
-            if first_only:
-                return count, pick_i, pick_j, pick_c
         # Delivery later: walk the pushed-forward times of the nodes between.
-        cp = dist[lu, lp] + dist[lp, lw] - dist[lu, lw]
         prev_dep = dp
         prev_loc = lp
         for k in range(i + 1, n - 1):
@@ -143,16 +133,12 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q,
                 lw = loc[w]
                 if max(sd + svc[d] + dur[ldd, lw], e[w]) <= Z[k + 1]:
                     count += 1
-                    cost = cp + dist[lv, ldd] + dist[ldd, lw] - dist[lv, lw]
                     if _take(count):
                         pick_i = i
                         pick_j = k
-                        pick_c = cost
-                    if first_only:
-                        return count, pick_i, pick_j, pick_c
             prev_dep = dk
             prev_loc = lv
-    return count, pick_i, pick_j, pick_c
+    return count, pick_i, pick_j
 
 
 @njit(cache=True)
@@ -224,7 +210,6 @@ def ges_steps(
     late,
     svc,
     dur,
-    dist,
     dq,
     start_q,
     node_req,
@@ -264,7 +249,7 @@ def ges_steps(
         bi = -1
         bj = -1
         for r in range(nroutes):
-            c, i, j, _ = scan(
+            c, i, j = scan(
                 h,
                 seq[r],
                 S[r],
@@ -276,12 +261,10 @@ def ges_steps(
                 late,
                 svc,
                 dur,
-                dist,
                 req_p,
                 req_d,
                 req_q,
                 cap,
-                False,
             )
             if c > 0:
                 total += c
@@ -334,7 +317,7 @@ def ges_steps(
                     m = _without(row, n, tmp2, node_req, a, b)
                     if not recompute(tmp2, m, tS, tZ, tLD, loc, e, late, svc, dur, dq, start_q):
                         continue
-                    c, i, j, _ = scan(
+                    c, i, j = scan(
                         h,
                         tmp2,
                         tS,
@@ -346,12 +329,10 @@ def ges_steps(
                         late,
                         svc,
                         dur,
-                        dist,
                         req_p,
                         req_d,
                         req_q,
                         cap,
-                        False,
                     )
                     if c == 0:
                         continue
@@ -396,7 +377,7 @@ def ges_steps(
             if r2 >= r1:
                 r2 += 1
             if np.random.random() < 0.5:
-                c, i, j, _ = scan(
+                c, i, j = scan(
                     a,
                     seq[r2],
                     S[r2],
@@ -408,12 +389,10 @@ def ges_steps(
                     late,
                     svc,
                     dur,
-                    dist,
                     req_p,
                     req_d,
                     req_q,
                     cap,
-                    False,
                 )
                 if c == 0:
                     continue
@@ -450,7 +429,7 @@ def ges_steps(
             m1 = _without(seq[r1], rlen[r1], tmp, node_req, a, -1)
             if not recompute(tmp, m1, tS, tZ, tLD, loc, e, late, svc, dur, dq, start_q):
                 continue
-            c, i1, j1, _ = scan(
+            c, i1, j1 = scan(
                 b,
                 tmp,
                 tS,
@@ -462,19 +441,17 @@ def ges_steps(
                 late,
                 svc,
                 dur,
-                dist,
                 req_p,
                 req_d,
                 req_q,
                 cap,
-                False,
             )
             if c == 0:
                 continue
             m2 = _without(seq[r2], n2, tmp2, node_req, b, -1)
             if not recompute(tmp2, m2, tS2, tZ2, tLD2, loc, e, late, svc, dur, dq, start_q):
                 continue
-            c, i2, j2, _ = scan(
+            c, i2, j2 = scan(
                 a,
                 tmp2,
                 tS2,
@@ -486,12 +463,10 @@ def ges_steps(
                 late,
                 svc,
                 dur,
-                dist,
                 req_p,
                 req_d,
                 req_q,
                 cap,
-                False,
             )
             if c == 0:
                 continue

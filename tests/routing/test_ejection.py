@@ -116,6 +116,14 @@ def _every_task(data: pyvrp.ProblemData) -> list[tuple[int, int]]:
     return sorted(tasks)
 
 
+def _scan(m: ej._Model, search: ej._Search, h: int) -> tuple[int, int, int]:
+    """The kernel's feasible insertions of request ``h`` into the search's route 0."""
+    return kern.scan(
+        h, search.seq[0], search.S[0], search.Z[0], search.LD[0], search.rlen[0],
+        m.loc, m.e, m.late, m.svc, m.dur, m.req_p, m.req_d, m.req_q, m.cap,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_insertion_check_matches_pyvrp_on_every_position(seed: int) -> None:
     data = _random_data(seed, n_clients=5, n_ships=5)
@@ -130,25 +138,7 @@ def test_insertion_check_matches_pyvrp_on_every_position(seed: int) -> None:
         order = rng.permutation(requests)
         search = ej._Search(m, [[]])
         for h in order[:-1]:
-            c, i, j, _ = kern.scan(
-                h,
-                search.seq[0],
-                search.S[0],
-                search.Z[0],
-                search.LD[0],
-                search.rlen[0],
-                m.loc,
-                m.e,
-                m.late,
-                m.svc,
-                m.dur,
-                m.dist,
-                m.req_p,
-                m.req_d,
-                m.req_q,
-                m.cap,
-                False,
-            )
+            c, i, j = _scan(m, search, h)
             if c:
                 n = kern._place(
                     search.seq[0].copy(),
@@ -163,25 +153,7 @@ def test_insertion_check_matches_pyvrp_on_every_position(seed: int) -> None:
                 assert search._refresh(0)
         base = search.routes()[0] if search.rlen[0] > 2 else []
         h = int(order[-1])
-        c, i, j, _ = kern.scan(
-            h,
-            search.seq[0],
-            search.S[0],
-            search.Z[0],
-            search.LD[0],
-            search.rlen[0],
-            m.loc,
-            m.e,
-            m.late,
-            m.svc,
-            m.dur,
-            m.dist,
-            m.req_p,
-            m.req_d,
-            m.req_q,
-            m.cap,
-            False,
-        )
+        c, i, j = _scan(m, search, h)
         # Brute force: every placement, judged by PyVRP.
         feasible = set()
         positions = range(len(base) + 1)
