@@ -181,7 +181,7 @@ def _without(src, n, dst, node_req, a, b):
 
 @njit(cache=True)
 def _commit(r, tmp, m, seq, rlen, S, Z, LD, node_route, loc, e, late, svc, dur, dq, start_q):
-    """Make ``tmp[:m]`` route ``r`` and refresh its caches."""
+    """Make ``tmp[:m]`` route ``r`` and refresh its caches (``tmp`` may be ``seq[r]`` itself)."""
     for k in range(m):
         seq[r, k] = tmp[k]
         node_route[tmp[k]] = r
@@ -471,13 +471,11 @@ def ges_steps(
             if c == 0:
                 continue
             m = _place(tmp2, m2, seq[r2], req_p[a], req_d[a], i2, j2)
-            for k in range(m):
-                node_route[seq[r2, k]] = r2
-            rlen[r2] = m
-            recompute(seq[r2], m, S[r2], Z[r2], LD[r2], loc, e, late, svc, dur, dq, start_q)
+            _commit(
+                r2, seq[r2], m, seq, rlen, S, Z, LD, node_route, loc, e, late, svc, dur, dq, start_q
+            )
             m = _place(tmp, m1, seq[r1], req_p[b], req_d[b], i1, j1)
-            for k in range(m):
-                node_route[seq[r1, k]] = r1
-            rlen[r1] = m
-            recompute(seq[r1], m, S[r1], Z[r1], LD[r1], loc, e, late, svc, dur, dq, start_q)
+            _commit(
+                r1, seq[r1], m, seq, rlen, S, Z, LD, node_route, loc, e, late, svc, dur, dq, start_q
+            )
     return done
