@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml scripts/bootstrap_venv.sh
 	PYTHON=$(PYTHON) sh scripts/bootstrap_venv.sh $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
-	# Compile the route minimiser's kernels once (numba caches them on disk).
+	# Compile the route minimiser's and the ruin-and-recreate kernels once
+	# (numba caches them on disk).
 	$(BIN)/python -m routing.backends.ejection
+	$(BIN)/python -m routing.backends.ruin
 	touch $@
 
 demo: install

@@ -42,6 +42,14 @@ KMAX = 2  # at most this many requests ejected to make room for one
 # an unreachable route count does not eat the distance search's time.
 STALL_MIN = 5_000
 STALL_PER_REQUEST = 50
+# ... or after this share of the time given without a smaller pool: where
+# steps are slow (long routes) 5,000 steps took 3.9 s of R205's 10 s.
+STALL_SHARE = 0.15
+# A deletion that stalls with at most NEAR_MISS requests left in the pool is
+# retried from the last complete plan with another route deleted, up to
+# RETRIES times per target (R108 at 10 s stalled with 1 request left).
+NEAR_MISS = 2
+RETRIES = 4
 PERTURB_MOVES = 100  # random relocations/exchanges tried after each ejection
 CHUNK_SECONDS = 0.05  # compiled steps between two looks at the clock
 
@@ -335,10 +343,14 @@ def minimise_routes(
     best, start_routes = search.snapshot(), search.nroutes
     chunk, steps_left, total = 8, max_steps, 0
     stall = max(STALL_MIN, STALL_PER_REQUEST * len(m.req_d))
+    stall_seconds = STALL_SHARE * seconds
+    retries = 0
     while search.nroutes > bound and time.monotonic() < deadline:
         search.drop_route(int(rng.integers(search.nroutes)))
-        low, since = int(search.ep_low[0]), 0
+        low, since, low_at = int(search.ep_low[0]), 0, time.monotonic()
         while search.ep_size[0] > 0 and time.monotonic() < deadline and since < stall:
+            if steps_left is None and time.monotonic() - low_at > stall_seconds:
+                break
             if steps_left is not None:
                 if steps_left <= 0:
                     break
@@ -348,21 +360,26 @@ def minimise_routes(
             total += done
             since += done
             if search.ep_low[0] < low:
-                low, since = int(search.ep_low[0]), 0
+                low, since, low_at = int(search.ep_low[0]), 0, time.monotonic()
             if steps_left is not None:
                 steps_left -= done
             else:  # about CHUNK_SECONDS of compiled work between clock checks
                 per_step = (time.monotonic() - began) / max(done, 1)
                 chunk = int(min(max(CHUNK_SECONDS / max(per_step, 1e-6), 1), 4096))
         if search.ep_size[0] > 0:
+            search.restore(best)
+            if low <= NEAR_MISS and retries < RETRIES and steps_left != 0:
+                retries += 1
+                log.debug("ejection: retry %d (%d left in the pool at best)", retries, low)
+                continue
             log.debug(
                 "ejection: gave up on %d routes after %d steps (%d left in the pool at best)",
-                search.nroutes,
+                search.nroutes - 1,
                 total,
                 low,
             )
-            search.restore(best)
             break
+        retries = 0
         search.compact()
         best = search.snapshot()
         log.debug(
@@ -382,8 +399,8 @@ def minimise_routes(
     return sol if sol.is_feasible() else None
 
 
-def warm_up() -> None:
-    """Compile every kernel now (numba caches them on disk) on a tiny problem."""
+def tiny_model() -> tuple[pyvrp.ProblemData, pyvrp.Solution]:
+    """A two-route problem (one depot-loaded client, one pair) and its plan, to compile kernels."""
     mat = np.array([[0, 5, 5, 5], [5, 0, 5, 5], [5, 5, 0, 5], [5, 5, 5, 0]])
     data = pyvrp.ProblemData(
         [pyvrp.Location(x=0.0, y=0.0) for _ in range(4)],
@@ -400,8 +417,12 @@ def warm_up() -> None:
         pyvrp.Activity(pyvrp.ActivityType.PICKUP, 0),
         pyvrp.Activity(pyvrp.ActivityType.DELIVERY, 0),
     ]
-    warm = pyvrp.Solution(data, [pyvrp.Route(data, [client], 0), pyvrp.Route(data, pair, 0)])
-    minimise_routes(data, warm, 10.0, 0, max_steps=10)
+    return data, pyvrp.Solution(data, [pyvrp.Route(data, [client], 0), pyvrp.Route(data, pair, 0)])
+
+
+def warm_up() -> None:
+    """Compile every kernel now (numba caches them on disk) on a tiny problem."""
+    minimise_routes(*tiny_model(), 10.0, 0, max_steps=10)
 
 
 if __name__ == "__main__":

@@ -15,105 +15,18 @@ import pyvrp
 
 from routing.backends import ejection as ej
 from routing.backends import ejection_kernel as kern
-
-CLIENT, PICKUP, DELIVERY = (
-    pyvrp.ActivityType.CLIENT,
-    pyvrp.ActivityType.PICKUP,
-    pyvrp.ActivityType.DELIVERY,
+from tests.routing.pyvrp_models import (
+    every_task,
+    manhattan,
+    model,
+    one_route_each,
+    random_model,
+    served,
 )
-
-
-def _manhattan(xy: np.ndarray) -> np.ndarray:
-    # Integer and metric (triangle inequality holds), like PyVRP's own models.
-    return np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2).astype(np.int64)
-
-
-def _data(
-    xy: np.ndarray,
-    clients: list[pyvrp.Client],
-    shipments: list[pyvrp.Shipment],
-    capacity: int,
-    fleet: int,
-    shift: tuple[int, int] = (0, 10**6),
-) -> pyvrp.ProblemData:
-    mat = _manhattan(xy)
-    return pyvrp.ProblemData(
-        [pyvrp.Location(x=float(x), y=float(y)) for x, y in xy],
-        clients,
-        [pyvrp.Depot(location=0)],
-        [
-            pyvrp.VehicleType(
-                num_available=fleet, capacity=[capacity], tw_early=shift[0], tw_late=shift[1]
-            )
-        ],
-        [mat],
-        [mat],
-        [],
-        shipments,
-    )
-
-
-def _random_data(seed: int, n_clients: int, n_ships: int, capacity: int = 10) -> pyvrp.ProblemData:
-    rng = np.random.default_rng(seed)
-    xy = rng.integers(0, 60, size=(1 + n_clients + 2 * n_ships, 2))
-    horizon = 600
-
-    def window() -> tuple[int, int]:
-        a = int(rng.integers(0, horizon - 150))
-        return a, a + int(rng.integers(60, 250))
-
-    clients = []
-    for i in range(n_clients):
-        a, b = window()
-        clients.append(
-            pyvrp.Client(
-                location=1 + i,
-                delivery=[int(rng.integers(1, 5))],
-                service_duration=int(rng.integers(0, 10)),
-                tw_early=a,
-                tw_late=b,
-            )
-        )
-    ships = []
-    for s in range(n_ships):
-        (a1, b1), (a2, b2) = sorted([window(), window()])
-        ships.append(
-            pyvrp.Shipment(
-                1 + n_clients + 2 * s,
-                2 + n_clients + 2 * s,
-                a1,
-                b1,
-                int(rng.integers(0, 10)),
-                a2,
-                b2 + 100,
-                int(rng.integers(0, 10)),
-                amount=[int(rng.integers(1, 5))],
-            )
-        )
-    return _data(xy, clients, ships, capacity, n_clients + n_ships, shift=(0, horizon + 400))
 
 
 def _acts(node: int, nc: int) -> pyvrp.Activity:
     return ej._activity(node, nc)
-
-
-def _one_route_each(data: pyvrp.ProblemData) -> pyvrp.Solution:
-    routes = [pyvrp.Route(data, [pyvrp.Activity(CLIENT, i)], 0) for i in range(data.num_clients)]
-    for s in range(data.num_shipments):
-        routes.append(
-            pyvrp.Route(data, [pyvrp.Activity(PICKUP, s), pyvrp.Activity(DELIVERY, s)], 0)
-        )
-    return pyvrp.Solution(data, routes)
-
-
-def _served(sol: pyvrp.Solution) -> list[tuple[int, int]]:
-    return sorted((int(a.type), a.idx) for r in sol.routes() for a in r if not a.is_depot())
-
-
-def _every_task(data: pyvrp.ProblemData) -> list[tuple[int, int]]:
-    tasks = [(int(CLIENT), i) for i in range(data.num_clients)]
-    tasks += [(int(t), s) for s in range(data.num_shipments) for t in (PICKUP, DELIVERY)]
-    return sorted(tasks)
 
 
 def _scan(m: ej._Model, search: ej._Search, h: int) -> tuple[int, int, int]:
@@ -126,7 +39,7 @@ def _scan(m: ej._Model, search: ej._Search, h: int) -> tuple[int, int, int]:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_insertion_check_matches_pyvrp_on_every_position(seed: int) -> None:
-    data = _random_data(seed, n_clients=5, n_ships=5)
+    data = random_model(seed, n_clients=5, n_ships=5)
     m = ej._model(data)
     assert m is not None
     nc = m.num_clients
@@ -181,8 +94,8 @@ def test_insertion_check_matches_pyvrp_on_every_position(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_fewer_routes_every_task_once_feasible_for_pyvrp(seed: int) -> None:
-    data = _random_data(seed, n_clients=8, n_ships=10)
-    warm = _one_route_each(data)
+    data = random_model(seed, n_clients=8, n_ships=10)
+    warm = one_route_each(data)
     assert warm.is_feasible()
 
     sol = ej.minimise_routes(data, warm, 30.0, seed, max_steps=3_000)
@@ -190,20 +103,20 @@ def test_fewer_routes_every_task_once_feasible_for_pyvrp(seed: int) -> None:
     assert sol is not None
     assert sol.is_feasible()
     assert sol.num_routes() < warm.num_routes()
-    assert _served(sol) == _every_task(data)
+    assert served(sol) == every_task(data)
 
 
 def test_capacity_decides_reaches_the_capacity_bound() -> None:
     rng = np.random.default_rng(4)
     xy = rng.integers(0, 100, size=(13, 2))
     clients = [pyvrp.Client(location=i, delivery=[1]) for i in range(1, 13)]
-    data = _data(xy, clients, [], capacity=4, fleet=12)
+    data = model(xy, clients, [], capacity=4, fleet=12)
 
-    sol = ej.minimise_routes(data, _one_route_each(data), 30.0, 0, bound=3, max_steps=5_000)
+    sol = ej.minimise_routes(data, one_route_each(data), 30.0, 0, bound=3, max_steps=5_000)
 
     assert sol is not None and sol.is_feasible()
     assert sol.num_routes() == 3  # 12 units, 4 per vehicle
-    assert _served(sol) == _every_task(data)
+    assert served(sol) == every_task(data)
 
 
 def test_incompatible_windows_no_plan_with_fewer_routes() -> None:
@@ -211,14 +124,14 @@ def test_incompatible_windows_no_plan_with_fewer_routes() -> None:
     # no vehicle serves two, so no plan with fewer than four routes exists.
     xy = np.array([[100, 100], [150, 100], [50, 100], [100, 150], [100, 50]])
     clients = [pyvrp.Client(location=i, delivery=[1], tw_early=50, tw_late=55) for i in range(1, 5)]
-    data = _data(xy, clients, [], capacity=10, fleet=4)
+    data = model(xy, clients, [], capacity=10, fleet=4)
 
-    assert ej.minimise_routes(data, _one_route_each(data), 30.0, 0, max_steps=500) is None
+    assert ej.minimise_routes(data, one_route_each(data), 30.0, 0, max_steps=500) is None
 
 
 def test_same_seed_same_plan() -> None:
-    data = _random_data(3, n_clients=6, n_ships=8)
-    warm = _one_route_each(data)
+    data = random_model(3, n_clients=6, n_ships=8)
+    warm = one_route_each(data)
     runs = [ej.minimise_routes(data, warm, 30.0, 7, max_steps=400) for _ in range(2)]
     assert runs[0] is not None and runs[1] is not None
     assert [list(map(str, r)) for r in runs[0].routes()] == [
@@ -228,7 +141,7 @@ def test_same_seed_same_plan() -> None:
 
 def test_models_the_kernel_cannot_follow_are_declined() -> None:
     xy = np.array([[0, 0], [10, 0], [0, 10]])
-    mat = _manhattan(xy)
+    mat = manhattan(xy)
     data = pyvrp.ProblemData(
         [pyvrp.Location(x=0.0, y=0.0) for _ in xy],
         [pyvrp.Client(location=1, delivery=[1]), pyvrp.Client(location=2, delivery=[1])],
