@@ -29,7 +29,9 @@ stayed one to five routes above. PyVRP's penalised search still takes each
 target first: when it succeeds its plans keep PyVRP's good distances,
 which the ejection search's plans do not (measured: ``routing/README.md``).
 Absence rounds remain for models the ejection kernel declines (several
-vehicle types, duration limits, ...).
+vehicle types, duration limits, ...). The distance those plans lose is
+the job of :mod:`routing.backends.ruin`, which the PyVRP backend runs after
+this phase on models with pairs.
 Measurements: ``routing/README.md`` ("Fleet minimisation") and
 ``BENCHMARKS.md``.
 """
