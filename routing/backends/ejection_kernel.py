@@ -58,18 +58,30 @@ def _take(count):
 
 
 @njit(cache=True)
-def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, req_p, req_d, req_q, cap):
-    """Feasible insertions of request ``h`` into one route.
+def _better(c, best, blink):
+    """Keep a cheaper insertion, except the fraction ``blink`` of them (SISR's blinks)."""
+    return c < best and (blink <= 0.0 or np.random.random() >= blink)
 
-    Returns (count, i, j): how many (pickup after position ``i``, delivery
-    after position ``j``) insertions are feasible, and one of them drawn
-    uniformly.
+
+@njit(cache=True)
+def walk(
+    h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q, cap, blink, cheapest
+):
+    """Every feasible insertion of request ``h`` into one route, in one walk.
+
+    A placement is (pickup after position ``i``, delivery after position
+    ``j``); the walk between them pushes the pickup's delay forward. With
+    ``cheapest`` False it returns (count, i, j): how many placements are
+    feasible and one drawn uniformly (``dist`` and ``blink`` unused). With
+    ``cheapest`` True it returns (added distance, i, j) of the cheapest,
+    skipping the fraction ``blink`` of cheaper candidates (``BIG``: none).
     """
     p = req_p[h]
     d = req_d[h]
     q = req_q[h]
     ldd = loc[d]
     count = 0
+    best = BIG
     pick_i = -1
     pick_j = -1
     if p < 0:
@@ -89,10 +101,16 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, req_p, req_d, req_q, cap):
             if max(sd + svc[d] + dur[ldd, lw], e[w]) > Z[j + 1]:
                 continue
             count += 1
-            if _take(count):
-                pick_i = j
-                pick_j = j
-        return count, pick_i, pick_j
+            if cheapest:
+                c = dist[lu, ldd] + dist[ldd, lw] - dist[lu, lw]
+                if not _better(c, best, blink):
+                    continue
+                best = c
+            elif not _take(count):
+                continue
+            pick_i = j
+            pick_j = j
+        return (best if cheapest else count), pick_i, pick_j
     lp = loc[p]
     for i in range(n - 1):
         u = seq[i]
@@ -112,9 +130,20 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, req_p, req_d, req_q, cap):
         sd = max(dp + dur[lp, ldd], e[d])
         if sd <= late[d] and max(sd + svc[d] + dur[ldd, lw], e[w]) <= Z[i + 1]:
             count += 1
-            if _take(count):
+            if cheapest:
+                c = dist[lu, lp] + dist[lp, ldd] + dist[ldd, lw] - dist[lu, lw]
+                if _better(c, best, blink):
+                    best = c
+                    pick_i = i
+                    pick_j = i
+            elif _take(count):
                 pick_i = i
                 pick_j = i
+        cp = 0
+        if cheapest:
+            cp = dist[lu, lp] + dist[lp, lw] - dist[lu, lw]
+            if cp >= best:
+                continue  # the delivery can only add to it (metric distances)
         # Delivery later: walk the pushed-forward times of the nodes between.
         prev_dep = dp
         prev_loc = lp
@@ -129,16 +158,35 @@ def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, req_p, req_d, req_q, cap):
                 break
             sd = max(dk + dur[lv, ldd], e[d])
             if sd <= late[d]:
-                w = seq[k + 1]
-                lw = loc[w]
-                if max(sd + svc[d] + dur[ldd, lw], e[w]) <= Z[k + 1]:
+                w2 = seq[k + 1]
+                lw2 = loc[w2]
+                if max(sd + svc[d] + dur[ldd, lw2], e[w2]) <= Z[k + 1]:
                     count += 1
-                    if _take(count):
+                    if cheapest:
+                        c = cp + dist[lv, ldd] + dist[ldd, lw2] - dist[lv, lw2]
+                        if _better(c, best, blink):
+                            best = c
+                            pick_i = i
+                            pick_j = k
+                    elif _take(count):
                         pick_i = i
                         pick_j = k
             prev_dep = dk
             prev_loc = lv
-    return count, pick_i, pick_j
+    return (best if cheapest else count), pick_i, pick_j
+
+
+@njit(cache=True)
+def scan(h, seq, S, Z, LD, n, loc, e, late, svc, dur, req_p, req_d, req_q, cap):
+    """Feasible insertions of request ``h`` into one route.
+
+    Returns (count, i, j): how many (pickup after position ``i``, delivery
+    after position ``j``) insertions are feasible, and one of them drawn
+    uniformly.
+    """
+    return walk(
+        h, seq, S, Z, LD, n, loc, e, late, svc, dur, dur, req_p, req_d, req_q, cap, 0.0, False
+    )
 
 
 @njit(cache=True)

@@ -2,9 +2,10 @@
 
 Same arrays and conventions as :mod:`routing.backends.ejection_kernel`
 (node 0/1 the start/end depot, per-route forward start times ``S``, latest
-starts ``Z``, loads on leaving ``LD``), whose ``recompute`` and ``_commit``
-this module calls. numba's disk cache does not notice changes in functions
-called from another file: after editing ``ejection_kernel``, delete
+starts ``Z``, loads on leaving ``LD``), whose insertion ``walk``,
+``_place`` and ``_commit`` this module calls. numba's disk cache does not
+notice changes in functions called from another file: after editing
+``ejection_kernel``, delete
 ``routing/backends/__pycache__`` (a fresh clone compiles everything anyway).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from routing.backends.ejection_kernel import BIG, _commit, _place
+from routing.backends.ejection_kernel import BIG, _commit, _place, walk
 
 
 @njit(cache=True)
@@ -28,97 +29,16 @@ def route_cost(row, n, loc, dist, fixed):
 
 
 @njit(cache=True)
-def _better(c, best, blink):
-    """Keep a cheaper insertion, except the fraction ``blink`` of them (SISR's blinks)."""
-    return c < best and (blink <= 0.0 or np.random.random() >= blink)
-
-
-@njit(cache=True)
 def cheapest(h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q, cap, blink):
     """Cheapest feasible insertion of request ``h`` into one route.
 
     Returns (added distance, i, j): pickup after position ``i``, delivery
     after position ``j``; the added distance is ``BIG`` when nothing fits.
-    The feasibility walk is the one of ``ejection_kernel.scan``.
+    The feasibility walk is ``ejection_kernel.walk``'s.
     """
-    p = req_p[h]
-    d = req_d[h]
-    q = req_q[h]
-    ldd = loc[d]
-    best = BIG
-    bi = -1
-    bj = -1
-    if p < 0:
-        for j in range(n - 1):
-            if LD[j] + q > cap:
-                break
-            u = seq[j]
-            lu = loc[u]
-            dep = S[j] + svc[u]
-            if dep > late[d]:
-                break
-            sd = max(dep + dur[lu, ldd], e[d])
-            if sd > late[d]:
-                continue
-            w = seq[j + 1]
-            lw = loc[w]
-            if max(sd + svc[d] + dur[ldd, lw], e[w]) > Z[j + 1]:
-                continue
-            c = dist[lu, ldd] + dist[ldd, lw] - dist[lu, lw]
-            if _better(c, best, blink):
-                best = c
-                bi = j
-                bj = j
-        return best, bi, bj
-    lp = loc[p]
-    for i in range(n - 1):
-        u = seq[i]
-        lu = loc[u]
-        dep = S[i] + svc[u]
-        if dep > late[p]:
-            break
-        if LD[i] + q > cap:
-            continue
-        sp = max(dep + dur[lu, lp], e[p])
-        if sp > late[p]:
-            continue
-        dp = sp + svc[p]
-        w = seq[i + 1]
-        lw = loc[w]
-        sd = max(dp + dur[lp, ldd], e[d])
-        if sd <= late[d] and max(sd + svc[d] + dur[ldd, lw], e[w]) <= Z[i + 1]:
-            c = dist[lu, lp] + dist[lp, ldd] + dist[ldd, lw] - dist[lu, lw]
-            if _better(c, best, blink):
-                best = c
-                bi = i
-                bj = i
-        cp = dist[lu, lp] + dist[lp, lw] - dist[lu, lw]
-        if cp >= best:
-            continue  # the delivery can only add to it (metric distances)
-        prev_dep = dp
-        prev_loc = lp
-        for k in range(i + 1, n - 1):
-            v = seq[k]
-            lv = loc[v]
-            sk = max(prev_dep + dur[prev_loc, lv], e[v])
-            if sk > Z[k] or LD[k] + q > cap:
-                break
-            dk = sk + svc[v]
-            if dk > late[d]:
-                break
-            sd = max(dk + dur[lv, ldd], e[d])
-            if sd <= late[d]:
-                w2 = seq[k + 1]
-                lw2 = loc[w2]
-                if max(sd + svc[d] + dur[ldd, lw2], e[w2]) <= Z[k + 1]:
-                    c = cp + dist[lv, ldd] + dist[ldd, lw2] - dist[lv, lw2]
-                    if _better(c, best, blink):
-                        best = c
-                        bi = i
-                        bj = k
-            prev_dep = dk
-            prev_loc = lv
-    return best, bi, bj
+    return walk(
+        h, seq, S, Z, LD, n, loc, e, late, svc, dur, dist, req_p, req_d, req_q, cap, blink, True
+    )
 
 
 @njit(cache=True)
