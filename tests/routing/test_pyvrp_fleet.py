@@ -11,6 +11,7 @@ import numpy as np
 import pyvrp
 
 from routing.backends.pyvrp_fleet import _optional, fleet_bound, minimise_fleet
+from tests.routing.pyvrp_models import one_route_each
 
 PARAMS = pyvrp.SolveParams()
 
@@ -35,18 +36,6 @@ def _data(
     )
 
 
-def _one_route_each(data: pyvrp.ProblemData) -> pyvrp.Solution:
-    client = pyvrp.ActivityType.CLIENT
-    routes = [pyvrp.Route(data, [pyvrp.Activity(client, i)], 0) for i in range(data.num_clients)]
-    for i in range(data.num_shipments):
-        acts = [
-            pyvrp.Activity(pyvrp.ActivityType.PICKUP, i),
-            pyvrp.Activity(pyvrp.ActivityType.DELIVERY, i),
-        ]
-        routes.append(pyvrp.Route(data, acts, 0))
-    return pyvrp.Solution(data, routes)
-
-
 def _served(sol: pyvrp.Solution) -> tuple[list[int], list[int]]:
     clients = sorted(a.idx for r in sol.routes() for a in r if a.is_client())
     pickups = sorted(a.idx for r in sol.routes() for a in r if a.is_pickup())
@@ -59,7 +48,7 @@ def test_capacity_decides_the_fleet_reaches_the_capacity_bound() -> None:
     clients = [pyvrp.Client(location=i, delivery=[1]) for i in range(1, 13)]
     data = _data(xy, clients, [], capacity=4, fleet=12)
     assert fleet_bound(data) == 3  # 12 units, 4 per vehicle
-    warm = _one_route_each(data)
+    warm = one_route_each(data)
     assert warm.num_routes() == 12
 
     out_data, best = minimise_fleet(data, warm, 60.0, 1, PARAMS, max_iterations=20_000)
@@ -75,7 +64,7 @@ def test_paired_shipments_share_routes_when_capacity_allows() -> None:
     xy = rng.integers(0, 100, size=(17, 2))
     ships = [pyvrp.Shipment(2 * i + 1, 2 * i + 2, amount=[1]) for i in range(8)]
     data = _data(xy, [], ships, capacity=2, fleet=8)
-    warm = _one_route_each(data)
+    warm = one_route_each(data)
 
     _, best = minimise_fleet(data, warm, 60.0, 1, PARAMS, max_iterations=20_000)
 
@@ -91,7 +80,7 @@ def test_incompatible_windows_keep_the_fleet_and_every_client() -> None:
     xy = np.array([[100, 100], [150, 100], [50, 100], [100, 150], [100, 50]])
     clients = [pyvrp.Client(location=i, delivery=[1], tw_early=50, tw_late=55) for i in range(1, 5)]
     data = _data(xy, clients, [], capacity=10, fleet=4)
-    warm = _one_route_each(data)
+    warm = one_route_each(data)
     assert warm.is_feasible()
 
     out_data, best = minimise_fleet(data, warm, 60.0, 1, PARAMS, max_iterations=5_000)
