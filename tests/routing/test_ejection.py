@@ -7,34 +7,23 @@ independently (the capacity bound, mutually incompatible windows).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 import pyvrp
 
 from routing.backends import ejection as ej
-from routing.backends import ejection_kernel as kern
 from tests.routing.pyvrp_models import (
     every_task,
+    feasible_placements,
     manhattan,
     model,
     one_route_each,
+    placements,
     random_model,
+    random_route,
+    scan_route0,
     served,
 )
-
-
-def _acts(node: int, nc: int) -> pyvrp.Activity:
-    return ej._activity(node, nc)
-
-
-def _scan(m: ej._Model, search: ej._Search, h: int) -> tuple[int, int, int]:
-    """The kernel's feasible insertions of request ``h`` into the search's route 0."""
-    return kern.scan(
-        h, search.seq[0], search.S[0], search.Z[0], search.LD[0], search.rlen[0],
-        m.loc, m.e, m.late, m.svc, m.dur, m.req_p, m.req_d, m.req_q, m.cap,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -48,47 +37,19 @@ def test_insertion_check_matches_pyvrp_on_every_position(seed: int) -> None:
     checked = 0
     for _ in range(30):
         # A random feasible route of a few requests, built by feasible insertions.
-        order = rng.permutation(requests)
-        search = ej._Search(m, [[]])
-        for h in order[:-1]:
-            c, i, j = _scan(m, search, h)
-            if c:
-                n = kern._place(
-                    search.seq[0].copy(),
-                    search.rlen[0],
-                    search.seq[0],
-                    m.req_p[h],
-                    m.req_d[h],
-                    i,
-                    j,
-                )
-                search.rlen[0] = n
-                assert search._refresh(0)
+        order = [int(h) for h in rng.permutation(requests)]
+        search = random_route(m, order[:-1])
         base = search.routes()[0] if search.rlen[0] > 2 else []
-        h = int(order[-1])
-        c, i, j = _scan(m, search, h)
-        # Brute force: every placement, judged by PyVRP.
-        feasible = set()
-        positions = range(len(base) + 1)
-        pairs = (
-            [(-1, j) for j in positions]
-            if m.req_p[h] < 0
-            else [(i, j) for i, j in itertools.product(positions, positions) if i <= j]
-        )
-        for pi, pj in pairs:
-            nodes = list(base)
-            nodes.insert(pj, int(m.req_d[h]))
-            if pi >= 0:
-                nodes.insert(pi, int(m.req_p[h]))
-            route = pyvrp.Route(data, [_acts(v, nc) for v in nodes], 0)
-            if route.is_feasible():
-                feasible.add((pi, pj))
+        h = order[-1]
+        c, i, j = scan_route0(m, search, h)
+        p, d = int(m.req_p[h]), int(m.req_d[h])
+        feasible = feasible_placements(data, base, p, d)  # judged by PyVRP
         assert c == len(feasible)
         if c:
             # The kernel's (after position i, after position j) in list terms.
-            pick = (-1, j) if m.req_p[h] < 0 else (i, j)
+            pick = (-1, j) if p < 0 else (i, j)
             assert pick in feasible
-        checked += len(pairs)
+        checked += len(placements(len(base), p >= 0))
     assert checked > 100
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyvrp
 
 from routing.backends.pyvrp_fleet import _optional, fleet_bound, minimise_fleet
-from tests.routing.pyvrp_models import one_route_each
+from tests.routing.pyvrp_models import euclidean, every_task, model, one_route_each, served
 
 PARAMS = pyvrp.SolveParams()
 
@@ -23,23 +23,7 @@ def _data(
     capacity: int,
     fleet: int,
 ) -> pyvrp.ProblemData:
-    dist = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(int)
-    return pyvrp.ProblemData(
-        [pyvrp.Location(x=float(x), y=float(y)) for x, y in xy],
-        clients,
-        [pyvrp.Depot(location=0)],
-        [pyvrp.VehicleType(num_available=fleet, capacity=[capacity])],
-        [dist],
-        [dist],
-        [],
-        shipments,
-    )
-
-
-def _served(sol: pyvrp.Solution) -> tuple[list[int], list[int]]:
-    clients = sorted(a.idx for r in sol.routes() for a in r if a.is_client())
-    pickups = sorted(a.idx for r in sol.routes() for a in r if a.is_pickup())
-    return clients, pickups
+    return model(xy, clients, shipments, capacity, fleet, shift=None, metric=euclidean)
 
 
 def test_capacity_decides_the_fleet_reaches_the_capacity_bound() -> None:
@@ -56,7 +40,7 @@ def test_capacity_decides_the_fleet_reaches_the_capacity_bound() -> None:
     assert best is not None and best.is_feasible()
     assert best.num_routes() == 3
     assert out_data.vehicle_type(0).num_available == 3
-    assert _served(best) == (list(range(12)), [])
+    assert served(best) == every_task(data)
 
 
 def test_paired_shipments_share_routes_when_capacity_allows() -> None:
@@ -71,7 +55,7 @@ def test_paired_shipments_share_routes_when_capacity_allows() -> None:
     # Capacity 2 lets several pairs ride one route in sequence; one route suffices.
     assert best is not None and best.is_feasible()
     assert best.num_routes() == 1
-    assert _served(best) == ([], list(range(8)))
+    assert served(best) == every_task(data)
 
 
 def test_incompatible_windows_keep_the_fleet_and_every_client() -> None:
@@ -88,7 +72,7 @@ def test_incompatible_windows_keep_the_fleet_and_every_client() -> None:
     assert best is not None and best.is_feasible()
     assert best.num_routes() == 4
     assert out_data.vehicle_type(0).num_available == 4
-    assert _served(best) == ([0, 1, 2, 3], [])
+    assert served(best) == every_task(data)
 
 
 def test_without_a_feasible_warm_start_nothing_changes() -> None:

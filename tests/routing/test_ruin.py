@@ -20,31 +20,14 @@ from routing.backends import ruin_kernel as kern
 from tests.routing.pyvrp_models import (
     CLIENT,
     every_task,
+    feasible_placements,
+    inserted,
+    kernel_route,
     one_route_each,
     random_model,
+    random_route,
     served,
 )
-
-
-def _route(data: pyvrp.ProblemData, nodes: list[int]) -> pyvrp.Route:
-    return pyvrp.Route(data, [ej._activity(v, data.num_clients) for v in nodes], 0)
-
-
-def _random_route(m: ej._Model, requests: list[int]) -> ej._Search:
-    """A search holding one feasible route of some of ``requests`` (random feasible insertions)."""
-    search = ej._Search(m, [[]])
-    for h in requests:
-        c, i, j = ekern.scan(
-            h, search.seq[0], search.S[0], search.Z[0], search.LD[0], search.rlen[0],
-            m.loc, m.e, m.late, m.svc, m.dur, m.req_p, m.req_d, m.req_q, m.cap,
-        )  # fmt: skip
-        if c:
-            row = search.seq[0].copy()
-            search.rlen[0] = ekern._place(
-                row, search.rlen[0], search.seq[0], m.req_p[h], m.req_d[h], i, j
-            )
-            assert search._refresh(0)
-    return search
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -58,39 +41,23 @@ def test_cheapest_insertion_is_pyvrps_cheapest_feasible_placement(seed: int) -> 
     found = 0
     for _ in range(40):
         order = [int(h) for h in rng.permutation(requests)]
-        search = _random_route(m, order[:-1])
+        search = random_route(m, order[:-1])
         base = search.routes()[0] if search.rlen[0] > 2 else []
         h = order[-1]
         cost, i, j = kern.cheapest(
             h, search.seq[0], search.S[0], search.Z[0], search.LD[0], search.rlen[0],
             m.loc, m.e, m.late, m.svc, m.dur, dist, m.req_p, m.req_d, m.req_q, m.cap, 0.0,
         )  # fmt: skip
-        before = _route(data, base).distance() if base else 0
-        deltas = []
-        positions = range(len(base) + 1)
-        pairs = (
-            [(-1, q) for q in positions]
-            if m.req_p[h] < 0
-            else [(p, q) for p, q in itertools.product(positions, positions) if p <= q]
-        )
-        for pi, pj in pairs:
-            nodes = list(base)
-            nodes.insert(pj, int(m.req_d[h]))
-            if pi >= 0:
-                nodes.insert(pi, int(m.req_p[h]))
-            route = _route(data, nodes)
-            if route.is_feasible():
-                deltas.append(route.distance() - before)
+        before = kernel_route(data, base).distance() if base else 0
+        p, d = int(m.req_p[h]), int(m.req_d[h])
+        deltas = [r.distance() - before for r in feasible_placements(data, base, p, d).values()]
         if not deltas:
             assert cost == ekern.BIG
             continue
         found += 1
         assert cost == min(deltas)
-        nodes = list(base)
-        nodes.insert(j, int(m.req_d[h]))  # after position j = before list index j
-        if m.req_p[h] >= 0:
-            nodes.insert(i, int(m.req_p[h]))
-        route = _route(data, nodes)
+        # After position i / j = before list index i / j.
+        route = kernel_route(data, inserted(base, p, d, i if p >= 0 else -1, j))
         assert route.is_feasible() and route.distance() - before == cost
     assert found >= 3
 
@@ -130,7 +97,7 @@ def _optimum(data: pyvrp.ProblemData, vehicles: int) -> int:
             pos = {v: k for k, v in enumerate(perm)}
             if any(m.req_p[h] >= 0 and pos[m.req_p[h]] > pos[m.req_d[h]] for h in reqs):
                 continue
-            route = _route(data, list(perm))
+            route = kernel_route(data, list(perm))
             if route.is_feasible() and (shortest is None or route.distance() < shortest):
                 shortest = route.distance()
         memo[reqs] = shortest
