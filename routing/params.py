@@ -27,6 +27,13 @@ class SolveParams:
       a problem solved in one piece lets VROOM search with this many threads
       instead (on Jessr's days VROOM does most of the work and is still
       improving when its time ends: ``engine/solve.py``, ``BENCHMARKS.md``).
+    * ``searches``: independent searches run at once on a problem solved in
+      one piece, each in its own process with its own seed (the caller's,
+      then +1, ...) and ``workers // searches`` VROOM threads; the best is
+      kept (:mod:`routing.multistart`). 1, the default, searches in this
+      process only. The benchmark runner uses 2, one per core: where a
+      search ends is a lottery on the tight benchmark families, and a second
+      core buys a second full-length draw.
     * ``decompose_above``: solve in geographic parts when the problem has more
       shipments than this; ``part_size``: target shipments per part.
     * ``geographic_above``: a coordinate-backed problem
@@ -41,6 +48,7 @@ class SolveParams:
     shares: tuple[float, ...] = (0.05, 0.95, 0.0)
     max_iterations: int | None = None
     workers: int = 2
+    searches: int = 1
     decompose_above: int = 1500
     part_size: int = 600
     geographic_above: int = 3000
@@ -65,6 +73,8 @@ class SolveParams:
             raise ValueError(f"expected max_iterations >= 1 or None, got {self.max_iterations}")
         if self.workers < 1:
             raise ValueError(f"expected workers >= 1, got {self.workers}")
+        if self.searches < 1:
+            raise ValueError(f"expected searches >= 1, got {self.searches}")
         if self.decompose_above < 1 or self.part_size < 1 or self.geographic_above < 1:
             raise ValueError(
                 "expected decompose_above >= 1, part_size >= 1 and geographic_above >= 1"

@@ -255,9 +255,12 @@ def solve_part(
     problem = (
         part_problem.to_problem() if isinstance(part_problem, GeoRoutingProblem) else part_problem
     )
-    # workers=1: the parts already run one per worker process; a part's
-    # backends must not start threads of their own on the same cores.
-    flat = replace(params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED, workers=1)
+    # workers=1, searches=1: the parts already run one per worker process; a
+    # part's backends must not start threads or searches of their own on the
+    # same cores.
+    flat = replace(
+        params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED, workers=1, searches=1
+    )
     return solve(problem, flat, seed, initial)
 
 

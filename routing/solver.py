@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from routing.multistart import can_fork_searches, solve_searches
 from routing.params import SolveParams
 from routing.portfolio import Steps, build_result, objective, repair, solve_portfolio, to_routes
 from routing.problem import RoutingProblem
@@ -81,8 +82,14 @@ def solve(
     else:
         deadline = started + params.time_limit - finish_margin(params.time_limit)
         # One region in-process: the backends that can use the workers' cores do
-        # (VROOM's search threads), one after another.
-        routes, backend, reasons = solve_portfolio(
-            problem, params, seed, deadline, warm, threads=params.workers
-        )
+        # (VROOM's search threads), one after another; or several independent
+        # searches at once, one per core (params.searches).
+        if params.searches > 1 and can_fork_searches():
+            routes, backend, reasons = solve_searches(
+                problem, params, seed, deadline, warm, params.searches
+            )
+        else:
+            routes, backend, reasons = solve_portfolio(
+                problem, params, seed, deadline, warm, threads=params.workers
+            )
     return build_result(problem, routes, reasons, backend, started)

@@ -3,13 +3,17 @@
 * ``pyvrp``   — :class:`pyvrp.Model` (shipments for Li & Lim, clients otherwise),
   stopped by :class:`pyvrp.stop.MaxRuntime`;
 * ``vroom``   — pyvroom (shipments for Li & Lim, jobs otherwise), exploration level 5
-  with vroom's own timeout, one thread;
+  with vroom's own timeout, a search thread per core (:data:`CORES`);
 * ``ortools`` — the OR-Tools routing guide's recipe: ``RoutingModel`` with capacity and
   time dimensions, pickup-and-delivery pairs (same vehicle, pickup first),
   ``PATH_CHEAPEST_ARC`` + ``GUIDED_LOCAL_SEARCH`` and a time limit;
 * ``jessr``   — the project's own :func:`routing.solve` (Solomon and X customers become
   depot-loaded deliveries, ``Shipment(pickup=None)``: routing's native delivery-only
-  model, like the PyVRP and VROOM peers' clients/jobs).
+  model, like the PyVRP and VROOM peers' clients/jobs), one independent search per
+  core (``SolveParams.searches``, :mod:`routing.multistart`).
+
+Solvers run one at a time and each may use the machine's cores (:data:`CORES`): VROOM
+and Jessr do; PyVRP and OR-Tools' routing search are single-threaded libraries.
 
 Every adapter returns routes as lists of the instance's own node numbers (depot left
 out); it never scores them — :mod:`engine.bench.feasibility` does.
@@ -32,6 +36,7 @@ less always wins. X minimises distance only (fleet unbounded), so no fixed cost 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +47,8 @@ import numpy as np
 from engine.bench.instances import Instance, distance_matrix
 
 TIME_SCALE = 1000
+# Cores a solver may use: the benchmark machine's two, or fewer where there are fewer.
+CORES = max(1, min(2, os.cpu_count() or 1))
 # One vehicle is worth this many distance units. Li & Lim 400-task routes are a few
 # hundred long and removing a vehicle rarely costs more than one route's length, so
 # 10 000 makes the objective lexicographic in practice without overflowing any solver
@@ -194,7 +201,7 @@ def solve_pyvrp(
 def solve_vroom(
     instance: Instance, time_limit: float, seed: int = 0, objective: Objective = "hierarchical"
 ) -> PeerResult:
-    """pyvroom: shipments (Li & Lim) or jobs; exploration level 5, vroom's timeout, 1 thread.
+    """pyvroom: shipments (Li & Lim) or jobs; exploration level 5, vroom's timeout, CORES threads.
 
     VROOM is deterministic; ``seed`` is accepted for a uniform signature only. Its cost is
     the travel duration (``per_hour=3600`` → one cost unit per time unit) plus the fixed
@@ -248,7 +255,7 @@ def solve_vroom(
             )
     # VROOM's timeout bounds its search; building the input is outside it (milliseconds).
     solution = problem.solve(
-        exploration_level=5, nb_threads=1, timeout=timedelta(seconds=max(0.1, time_limit))
+        exploration_level=5, nb_threads=CORES, timeout=timedelta(seconds=max(0.1, time_limit))
     )
     frame = solution.routes
     routes: list[list[int]] = []
@@ -432,8 +439,8 @@ def solve_jessr(
         distance=np.asarray(dist), vehicles=vehicles, shipments=tuple(shipments)
     )
     try:
-        # One worker like every peer (they all run single-threaded here).
-        params = routing.SolveParams(time_limit=time_limit, workers=1)
+        # A search per core (routing.multistart), like VROOM's threads.
+        params = routing.SolveParams(time_limit=time_limit, workers=CORES, searches=CORES)
     except TypeError:
         params = routing.SolveParams(time_limit=time_limit)
     result = routing.solve(problem, params, seed)

@@ -1,0 +1,139 @@
+"""Independent searches on the machine's cores, the best one kept.
+
+Where a run ends on the public benchmarks is set early, by the basin its
+search falls into: from one and the same fleet plan, 60 s runs on Li & Lim
+400 ended anywhere from +0.1 % to +18.4 % above the best-known distance, and
+the fleet phase reaches Solomon R104's 9 routes in some runs and not in
+others (``routing/README.md``). Splitting one core's time into restarts did
+not help (best of three third-length runs: 4 better, 3 worse, 1 tie), but a
+second core gives a second full-length draw for free.
+
+:func:`solve_searches` runs ``searches`` copies of the in-process portfolio
+at once: this process with the caller's seed, forked children with seeds
+``seed + 1``, ``seed + 2``, ... Every search has the same deadline and one
+core (VROOM one thread); the best routes by the portfolio's lexicographic
+objective are kept, ties going to the lowest seed, so a run with
+``max_iterations`` set is still reproducible per seed. A child that fails
+or does not answer by the deadline (plus :data:`GRACE_SECONDS`) is ignored:
+the result is never worse than this process's own search.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from dataclasses import replace
+from multiprocessing.connection import Connection
+
+from routing.backends import Routes
+from routing.params import SolveParams
+from routing.portfolio import objective, solve_portfolio
+from routing.problem import RoutingProblem
+
+log = logging.getLogger(__name__)
+
+# fork: the children start from this process's image (problem, matrices,
+# imported libraries) in milliseconds; spawn would re-import everything and
+# re-run the caller's __main__.
+START_METHOD = "fork"
+# A child answers at the shared deadline; it is waited for this much longer
+# (sending a few kB of routes through a pipe takes well under that).
+GRACE_SECONDS = 0.2
+
+
+def can_fork_searches() -> bool:
+    """Whether this process may start search processes.
+
+    Not from a daemonic process (a ``ProcessPoolExecutor`` or Celery prefork
+    worker): Python forbids it children.
+    """
+    return (
+        START_METHOD in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def solve_searches(
+    problem: RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    deadline: float,
+    initial: Routes | None,
+    searches: int,
+) -> tuple[Routes, str, list[str | None]]:
+    """Best of ``searches`` portfolio runs in parallel; same return as the portfolio."""
+    one = replace(params, searches=1)
+    threads = max(1, params.workers // searches)
+    ctx = multiprocessing.get_context(START_METHOD)
+    children: list[tuple[multiprocessing.process.BaseProcess, Connection, int]] = []
+    for i in range(1, searches):
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(
+            target=_search,
+            args=(send, problem, one, seed + i, deadline, initial, threads),
+            daemon=True,  # never outlives this process
+        )
+        try:
+            child.start()
+        except OSError as exc:  # no memory or process slots: one search is still a result
+            log.warning("search with seed %d not started: %s", seed + i, exc)
+            receive.close()
+            send.close()
+            continue
+        send.close()  # this end is the child's: EOF on receive if it dies
+        children.append((child, receive, seed + i))
+    try:
+        routes, winner, reasons = solve_portfolio(
+            problem, one, seed, deadline, initial, threads=threads
+        )
+        best_key = objective(problem, routes)
+        log.debug("search seed %d (%s): key %s", seed, winner, best_key)
+        for _child, receive, child_seed in children:
+            answer = _answer(receive, deadline + GRACE_SECONDS)
+            if answer is None:
+                log.warning("search with seed %d gave no result by the deadline", child_seed)
+                continue
+            their_routes, their_winner = answer
+            key = objective(problem, their_routes)
+            log.debug("search seed %d (%s): key %s", child_seed, their_winner, key)
+            if key > best_key:
+                routes, winner, best_key = their_routes, their_winner, key
+    finally:
+        for child, receive, _ in children:
+            receive.close()
+            if child.is_alive():
+                child.kill()
+            child.join()
+    return routes, winner, reasons
+
+
+def _answer(receive: Connection, until: float) -> tuple[Routes, str] | None:
+    """The child's (routes, winner), or None if it died, failed or is late."""
+    try:
+        if not receive.poll(max(0.0, until - time.monotonic())):
+            return None
+        answer = receive.recv()
+    except (EOFError, OSError):
+        return None
+    return answer if isinstance(answer, tuple) else None
+
+
+def _search(
+    send: Connection,
+    problem: RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    deadline: float,
+    initial: Routes | None,
+    threads: int,
+) -> None:
+    """A child's search: one portfolio run, its (routes, winner) sent back."""
+    try:
+        routes, winner, _ = solve_portfolio(problem, params, seed, deadline, initial, threads)
+        send.send((routes, winner))
+    except Exception:  # the parent keeps its own search's result
+        log.exception("search with seed %d failed", seed)
+        send.send(None)
+    finally:
+        send.close()
