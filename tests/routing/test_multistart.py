@@ -1,0 +1,146 @@
+"""Independent searches in parallel processes: the best kept, failures ignored."""
+
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing import get_context
+
+import pytest
+
+import routing.multistart as multistart
+import routing.solver as solver
+from routing import SolveParams, solve
+from routing.backends import Routes
+from routing.feasibility import alone_feasibility
+from routing.portfolio import solve_portfolio
+from routing.problem import RoutingProblem
+from routing.regional import solve_part
+from tests.routing.conftest import random_problem
+from tests.routing.test_solve import assert_valid
+
+PARAMS = SolveParams(time_limit=3.0, workers=2, max_iterations=30)
+
+
+@pytest.fixture(scope="module")
+def problem() -> RoutingProblem:
+    return random_problem(5, shipments=10, vehicles=2)
+
+
+@pytest.fixture(scope="module")
+def full(problem: RoutingProblem) -> Routes:
+    """A real portfolio plan of ``problem`` with at least two shipments served."""
+    routes, _, _ = solve_portfolio(problem, PARAMS, 0, time.monotonic() + 2.0, threads=1)
+    assert sum(len(nodes) for nodes in routes.values()) >= 4
+    return routes
+
+
+def worse(routes: Routes) -> Routes:
+    """``routes`` without its first shipment: still valid, strictly less value."""
+    first = next(c >> 1 for nodes in routes.values() for c in nodes)
+    out = {v: [c for c in nodes if c >> 1 != first] for v, nodes in routes.items()}
+    return {v: nodes for v, nodes in out.items() if nodes}
+
+
+def fake_portfolio(problem: RoutingProblem, by_seed: dict[int, object]):
+    """A stand-in for the portfolio: routes (or a behaviour) chosen by seed."""
+    _, reasons = alone_feasibility(problem)
+
+    def run(problem, params, seed, deadline, initial=None, threads=1):
+        what = by_seed[seed]
+        if what == "raise":
+            raise RuntimeError(f"search {seed} broke")
+        if what == "die":
+            os._exit(3)  # the process vanishes without a word
+        if what == "hang":
+            time.sleep(60)
+        return what, f"seed{seed}", reasons
+
+    return run
+
+
+@pytest.mark.parametrize("good", [0, 1, 2])
+def test_the_best_search_is_kept_whichever_process_ran_it(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes, good: int
+) -> None:
+    by_seed = {s: (full if s == good else worse(full)) for s in range(3)}
+    monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
+    routes, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=3
+    )
+    assert routes == full
+    assert winner == f"seed{good}"
+
+
+def test_equal_searches_keep_this_process_own_result(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes
+) -> None:
+    # Ties go to the lowest seed, so max_iterations runs stay reproducible.
+    by_seed = {0: full, 1: dict(full)}
+    monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
+    _, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=2
+    )
+    assert winner == "seed0"
+
+
+@pytest.mark.parametrize("failure", ["raise", "die", "hang"])
+def test_a_failed_dead_or_late_search_leaves_this_process_result(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes, failure: str
+) -> None:
+    by_seed = {0: worse(full), 1: failure}
+    monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
+    started = time.monotonic()
+    routes, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, started + 1.0, None, searches=2
+    )
+    assert (routes, winner) == (worse(full), "seed0")
+    # A hanging child is not waited for: killed at the deadline plus the grace.
+    assert time.monotonic() - started < 1.0 + multistart.GRACE_SECONDS + 5.0
+
+
+def test_two_searches_are_valid_reproducible_and_never_worse_than_one(
+    problem: RoutingProblem,
+) -> None:
+    two = SolveParams(time_limit=3.0, workers=2, searches=2, max_iterations=30)
+    one = SolveParams(time_limit=3.0, workers=1, searches=1, max_iterations=30)
+    first = solve(problem, two, seed=4)
+    again = solve(problem, two, seed=4)
+    alone = solve(problem, one, seed=4)
+    assert_valid(problem, first)
+    assert first.routes == again.routes
+    # Search 0 of the two is the one-search run (same seed, one VROOM thread).
+    key = (first.metrics.delivered_value, -first.metrics.distance)
+    assert key >= (alone.metrics.delivered_value, -alone.metrics.distance)
+
+
+def test_solve_runs_the_searches_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem
+) -> None:
+    calls: list[int] = []
+    real = solver.solve_searches
+
+    def spy(*args, **kwargs):
+        calls.append(args[-1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "solve_searches", spy)
+    solve(problem, SolveParams(time_limit=1.0, max_iterations=10), seed=0)
+    assert calls == []
+    solve(problem, SolveParams(time_limit=1.0, max_iterations=10, searches=2), seed=0)
+    assert calls == [2]
+    # A part of the decomposition already has its own core: one search.
+    solve_part(problem, SolveParams(time_limit=1.0, max_iterations=10, searches=2), seed=0)
+    assert calls == [2]
+
+
+def test_a_daemonic_process_does_not_fork_searches() -> None:
+    # multiprocessing.Pool workers are daemonic: Python forbids them children.
+    with get_context("fork").Pool(1) as pool:
+        assert pool.apply(multistart.can_fork_searches) is False
+    assert multistart.can_fork_searches() is True
+
+
+def test_searches_are_validated() -> None:
+    with pytest.raises(ValueError, match="searches >= 1"):
+        SolveParams(searches=0)
