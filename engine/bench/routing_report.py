@@ -127,6 +127,13 @@ def _within(row: dict[str, Any], pct: float) -> bool:
     return row["vehicles"] <= row["bks_vehicles"]
 
 
+# What engine.bench.peers gives each solver (its CORES): the rows' own setting.
+CORES_NOTE = (
+    "each may use the machine's cores: Jessr runs a search per core "
+    "(`routing.multistart`), VROOM a thread per core; PyVRP and OR-Tools are single-threaded"
+)
+
+
 def render(
     rows: Sequence[dict[str, Any]],
     meta: dict[str, str],
@@ -145,7 +152,7 @@ def render(
         f"* Machine: {meta.get('machine', '?')}",
         f"* Date: {meta.get('date', '?')}",
         f"* Time limit: {meta.get('time_limit', '?')} s per (instance, solver), solvers run "
-        "one at a time, single-threaded",
+        f"one at a time; {meta.get('cores', CORES_NOTE)}",
         f"* Subset: {meta.get('subset', '?')}; objective: {meta.get('objective', '?')}",
         "* Vehicles, distance and feasibility are recomputed by the runner's own checker "
         "(`engine/bench/feasibility.py`), not taken from the solvers: exact Euclidean for "
@@ -332,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", help="describe the instance set (default: the subset's name)")
     p.add_argument("--title", default="Routing benchmarks", help="the section's heading")
     p.add_argument(
+        "--cores",
+        default=CORES_NOTE,
+        help="how the solvers used the cores, with --from-jsonl of older rows (default: today's)",
+    )
+    p.add_argument(
         "--machine", help="machine the rows were measured on, with --from-jsonl (default: this one)"
     )
     return p
@@ -348,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit": f"{args.time_limit:g}",
         "subset": args.label or args.subset,
         "objective": args.objective,
+        "cores": args.cores,
     }
     if args.from_jsonl is not None:
         if not args.from_jsonl.is_file():
