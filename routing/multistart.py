@@ -30,13 +30,10 @@ from routing.backends import Routes
 from routing.params import SolveParams
 from routing.portfolio import objective, solve_portfolio
 from routing.problem import RoutingProblem
+from routing.regional import START_METHOD  # fork: a child starts from this image
 
 log = logging.getLogger(__name__)
 
-# fork: the children start from this process's image (problem, matrices,
-# imported libraries) in milliseconds; spawn would re-import everything and
-# re-run the caller's __main__.
-START_METHOD = "fork"
 # A child answers at the shared deadline; it is waited for this much longer
 # (sending a few kB of routes through a pipe takes well under that).
 GRACE_SECONDS = 0.2
@@ -45,8 +42,8 @@ GRACE_SECONDS = 0.2
 def can_fork_searches() -> bool:
     """Whether this process may start search processes.
 
-    Not from a daemonic process (a ``ProcessPoolExecutor`` or Celery prefork
-    worker): Python forbids it children.
+    Not from a daemonic process (a ``multiprocessing.Pool`` worker, say):
+    Python forbids it children.
     """
     return (
         START_METHOD in multiprocessing.get_all_start_methods()
