@@ -331,8 +331,14 @@ def _effort(scenario: Scenario, allocations: Sequence[PlanAllocation]) -> float:
 
 def day_routing_params(time_limit: float, workers: int) -> routing.SolveParams:
     """The routing parameters ``jessr solve`` uses for a day."""
+    # VROOM is the day's main search: its exploration level is chosen by
+    # size and time (routing.backends.vroom_backend.exploration_level).
     return routing.SolveParams(
-        time_limit=time_limit, backends=DAY_BACKENDS, shares=DAY_SHARES, workers=workers
+        time_limit=time_limit,
+        backends=DAY_BACKENDS,
+        shares=DAY_SHARES,
+        workers=workers,
+        vroom_exploration=None,
     )
 
 

@@ -34,6 +34,15 @@ class SolveParams:
       process only. The benchmark runner uses 2, one per core: where a
       search ends is a lottery on the tight benchmark families, and a second
       core buys a second full-length draw.
+    * ``vroom_exploration``: VROOM's exploration level, 1-5; 5 (the default,
+      VROOM's own) is its most thorough. ``None`` takes the most thorough
+      level whose whole search is predicted to fit in VROOM's time
+      (:func:`routing.backends.vroom_backend.exploration_level`, calibrated
+      on Jessr days, where VROOM is the main search): level 2 on a
+      1,200-shipment day at 17 s, where level 5 cut every search short and
+      delivered 3-7 % less. Jessr's days use ``None``
+      (:func:`engine.solve.day_routing_params`); the benchmark families keep
+      5, where VROOM only builds a warm start.
     * ``decompose_above``: solve in geographic parts when the problem has more
       shipments than this; ``part_size``: target shipments per part.
     * ``geographic_above``: a coordinate-backed problem
@@ -49,6 +58,7 @@ class SolveParams:
     max_iterations: int | None = None
     workers: int = 2
     searches: int = 1
+    vroom_exploration: int | None = 5
     decompose_above: int = 1500
     part_size: int = 600
     geographic_above: int = 3000
@@ -75,6 +85,10 @@ class SolveParams:
             raise ValueError(f"expected workers >= 1, got {self.workers}")
         if self.searches < 1:
             raise ValueError(f"expected searches >= 1, got {self.searches}")
+        if self.vroom_exploration is not None and self.vroom_exploration not in range(1, 6):
+            raise ValueError(
+                f"expected vroom_exploration from 1 to 5 or None, got {self.vroom_exploration}"
+            )
         if self.decompose_above < 1 or self.part_size < 1 or self.geographic_above < 1:
             raise ValueError(
                 "expected decompose_above >= 1, part_size >= 1 and geographic_above >= 1"

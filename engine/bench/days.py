@@ -40,6 +40,10 @@ SOLVERS = {
     "vroom": ("vroom",),
     "ortools": ("ortools",),
 }
+# VROOM as a peer runs at its default exploration level (5, as its command
+# line); Jessr's split picks the level by size and time
+# (routing.backends.vroom_backend.exploration_level).
+PEER_VROOM_EXPLORATION = 5
 
 
 def route_with(
@@ -55,7 +59,12 @@ def route_with(
     params = (
         day_routing_params(limit, workers)
         if backends is None
-        else routing.SolveParams(time_limit=limit, backends=backends, workers=workers)
+        else routing.SolveParams(
+            time_limit=limit,
+            backends=backends,
+            workers=workers,
+            vroom_exploration=PEER_VROOM_EXPLORATION,
+        )
     )
     started = time.perf_counter()
     result = routing.solve(dispatch.problem, params, seed=seed)
@@ -132,7 +141,9 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
         f"{args.workers} worker(s), one at a time (VROOM searches with as many threads, "
         "alone or in Jessr's split; PyVRP and OR-Tools are single-threaded); `jessr` is "
         "the split `jessr solve` uses, the others are "
-        "each backend alone through the same model and float re-verification. "
+        "each backend alone through the same model and float re-verification "
+        "(VROOM alone at its default exploration level 5; Jessr picks VROOM's level "
+        "by size and time). "
         "D (delivered value) and km are recomputed by the "
         "independent checker; a plan the checker rejects counts as invalid.",
         "",

@@ -23,3 +23,6 @@ class BackendCall:
     # Threads a backend may use (VROOM's parallel search); 1 inside the
     # decomposition, whose parts already run one per process.
     threads: int = 1
+    # VROOM's exploration level (1-5); None: chosen by size and time
+    # (routing.backends.vroom_backend.exploration_level).
+    vroom_exploration: int | None = 5

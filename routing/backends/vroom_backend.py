@@ -16,6 +16,7 @@ node code, a shipment step's id its node code.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import numpy as np
@@ -26,7 +27,42 @@ from routing.backends.common import leave_stop_matrix, local_locations
 from routing.problem import RoutingProblem
 from routing.scaling import IntegerModel
 
-EXPLORATION = 5  # VROOM's most thorough level; still sub-second at 100-200 tasks
+log = logging.getLogger(__name__)
+
+MAX_EXPLORATION = 5  # VROOM's most thorough level (its command line's default)
+# Seconds one thread needs for VROOM's whole search at exploration levels
+# 1..5, per (active shipments / 1000) ** SEARCH_EXPONENT, fitted on Jessr
+# days of 480-1,200 active shipments (AMD EPYC, 2 threads). VROOM splits
+# its timeout evenly between its searches (more of them, and deeper, at
+# higher levels), so a level whose searches cannot finish cuts every one
+# short: on those days at 17 s, level 5 delivered 3-7 % less than level 2
+# (routing/README.md, ninth session). Benchmark instances (tight windows,
+# every shipment required) run 5-10 times slower per shipment, so the
+# benchmark families keep a fixed level (SolveParams.vroom_exploration).
+FULL_SEARCH_SECONDS = (7.6, 24.0, 47.0, 85.0, 129.0)
+SEARCH_EXPONENT = 2.5
+# A level may be predicted to overrun its time by this factor: the end of a
+# search gains little, cutting most of it loses much. At 17 s a level
+# predicted at 1.4 times the time did 3 % better than the lower one, which
+# finished at 60 % of it; at 2.5 times, about as well; at 4 times, 2-5 %
+# worse (routing/README.md, ninth session).
+OVERRUN = 1.5
+
+
+def exploration_level(active: int, seconds: float, threads: int) -> int:
+    """The most thorough exploration level whose whole search fits in ``seconds``.
+
+    ``active``: shipments routed; ``threads``: VROOM's search threads (its
+    searches are shared between them). Fits: predicted within ``OVERRUN``
+    times ``seconds``. Level 1 when none fits. A pure function of its
+    arguments, so reproducible runs stay reproducible. Calibrated on Jessr
+    days (see ``FULL_SEARCH_SECONDS``).
+    """
+    scale = (active / 1000) ** SEARCH_EXPONENT / max(1, threads)
+    for level in range(MAX_EXPLORATION, 1, -1):
+        if FULL_SEARCH_SECONDS[level - 1] * scale <= OVERRUN * seconds:
+            return level
+    return 1
 
 
 def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) -> Routes:
@@ -99,7 +135,16 @@ def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     timeout = (
         None if call.max_iterations is not None else timedelta(seconds=max(call.time_limit, 0.05))
     )
-    sol = inp.solve(exploration_level=EXPLORATION, nb_threads=max(1, call.threads), timeout=timeout)
+    threads = max(1, call.threads)
+    level = call.vroom_exploration or exploration_level(len(active), call.time_limit, threads)
+    log.debug(
+        "vroom: level %d, %d shipments, %.2f s, %d threads",
+        level,
+        len(active),
+        call.time_limit,
+        threads,
+    )
+    sol = inp.solve(exploration_level=level, nb_threads=threads, timeout=timeout)
     df = sol.routes
     out: Routes = {}
     for vid, typ, jid in zip(df["vehicle_id"], df["type"], df["id"], strict=True):

@@ -1,0 +1,103 @@
+"""VROOM's exploration level: the most thorough one whose whole search fits its time."""
+
+from __future__ import annotations
+
+import pytest
+import vroom
+
+from routing import SolveParams, solve
+from routing.backends.vroom_backend import (
+    FULL_SEARCH_SECONDS,
+    MAX_EXPLORATION,
+    OVERRUN,
+    SEARCH_EXPONENT,
+    exploration_level,
+)
+from tests.routing.conftest import random_problem
+from tests.routing.test_solve import assert_valid
+
+
+@pytest.fixture
+def vroom_levels(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ``exploration_level`` of every VROOM search started in this process."""
+    seen: list[int] = []
+    original = vroom.Input.solve
+
+    def spy(self: vroom.Input, *args: object, **kwargs: object) -> object:
+        seen.append(kwargs["exploration_level"])  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vroom.Input, "solve", spy)
+    return seen
+
+
+def test_small_problems_get_the_most_thorough_level() -> None:
+    # A benchmark-sized instance: VROOM's whole level-5 search fits even a
+    # fraction of a second.
+    assert exploration_level(50, 0.4, 1) == MAX_EXPLORATION
+    assert exploration_level(1400, 600.0, 2) == MAX_EXPLORATION
+
+
+def test_a_large_problem_in_little_time_gets_a_level_that_finishes() -> None:
+    # The measured case: a day of 1,200 active shipments, 17 s, two threads
+    # -> level 2 (level 5 delivered 3-7 % less there); 40 s -> level 3.
+    assert exploration_level(1200, 17.0, 2) == 2
+    assert exploration_level(1200, 40.0, 2) == 3
+    # Nothing fits: the lightest level.
+    assert exploration_level(5000, 1.0, 1) == 1
+
+
+def test_the_level_never_rises_with_size_and_never_falls_with_time_or_threads() -> None:
+    sizes = [10, 100, 300, 600, 1000, 1500, 3000, 10000]
+    times = [0.1, 0.5, 1.0, 5.0, 17.0, 60.0, 300.0]
+    for threads in (1, 2, 4):
+        for t in times:
+            levels = [exploration_level(n, t, threads) for n in sizes]
+            assert levels == sorted(levels, reverse=True)
+        for n in sizes:
+            levels = [exploration_level(n, t, threads) for t in times]
+            assert levels == sorted(levels)
+    for n in sizes:
+        for t in times:
+            assert exploration_level(n, t, 1) <= exploration_level(n, t, 2)
+
+
+def test_the_chosen_level_is_predicted_to_finish_in_time() -> None:
+    for n in (200, 800, 1400, 2500):
+        for t in (1.0, 5.0, 20.0, 100.0):
+            level = exploration_level(n, t, 2)
+            scale = (n / 1000) ** SEARCH_EXPONENT / 2
+            if level > 1:
+                assert FULL_SEARCH_SECONDS[level - 1] * scale <= OVERRUN * t
+            if level < MAX_EXPLORATION:
+                assert FULL_SEARCH_SECONDS[level] * scale > OVERRUN * t
+
+
+def test_the_solver_runs_vroom_at_the_level_asked_or_the_one_that_fits(
+    vroom_levels: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem = random_problem(5, shipments=12, vehicles=3)
+    for level in (None, 5, 1):
+        params = SolveParams(time_limit=1.0, backends=("vroom",), vroom_exploration=level)
+        assert_valid(problem, solve(problem, params, seed=0))
+    # Make the whole search of every level above 3 too long for this problem.
+    monkeypatch.setattr(
+        "routing.backends.vroom_backend.FULL_SEARCH_SECONDS", (0.0, 0.0, 0.0, 1e9, 1e9)
+    )
+    params = SolveParams(time_limit=1.0, backends=("vroom",), vroom_exploration=None)
+    assert_valid(problem, solve(problem, params, seed=0))
+    # 12 shipments: level 5 fits any time the portfolio gives VROOM.
+    assert vroom_levels == [MAX_EXPLORATION, 5, 1, 3]
+
+
+def test_the_default_is_vrooms_own_level_and_days_choose_by_size_and_time() -> None:
+    from engine.solve import day_routing_params
+
+    assert SolveParams().vroom_exploration == MAX_EXPLORATION
+    assert day_routing_params(30.0, 2).vroom_exploration is None
+
+
+@pytest.mark.parametrize("level", [0, 6])
+def test_a_fixed_level_outside_vrooms_range_is_refused(level: int) -> None:
+    with pytest.raises(ValueError, match="vroom_exploration from 1 to 5"):
+        SolveParams(vroom_exploration=level)
