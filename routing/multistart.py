@@ -60,7 +60,7 @@ def solve_searches(
     searches: int,
 ) -> tuple[Routes, str, list[str | None]]:
     """Best of ``searches`` portfolio runs in parallel; same return as the portfolio."""
-    one = replace(params, searches=1)
+    one = search_params(problem, replace(params, searches=1))
     threads = max(1, params.workers // searches)
     ctx = multiprocessing.get_context(START_METHOD)
     children: list[tuple[multiprocessing.process.BaseProcess, Connection, int]] = []
@@ -103,6 +103,35 @@ def solve_searches(
                 child.kill()
             child.join()
     return routes, winner, reasons
+
+
+def search_params(problem: RoutingProblem, params: SolveParams) -> SolveParams:
+    """The parameters every search runs with.
+
+    On a distance-only problem (every shipment required, no vehicle cost:
+    CVRP) the searches start cold, without VROOM's warm start: from VROOM's
+    plan PyVRP tends to keep its route structure. On CVRPLIB X at 10 s
+    (ninth session), two warm searches were behind PyVRP alone on 4 of 5
+    instances, a warm and a cold one on 3, two cold ones on none (4 better,
+    1 tie: the caller's seed then replays PyVRP's own run, and the second
+    seed is a second draw). Elsewhere the fleet phase or the prizes make
+    the warm start worth more (Solomon: ``routing/README.md``).
+    """
+    if "vroom" not in params.backends or not _distance_only(problem):
+        return params
+    rest = tuple(b for b in params.backends if b != "vroom")
+    if not rest:
+        return params
+    shares = tuple(s for b, s in zip(params.backends, params.shares, strict=True) if b != "vroom")
+    if not any(s > 0 for s in shares):
+        shares = ()  # SolveParams re-derives them
+    return replace(params, backends=rest, shares=shares)
+
+
+def _distance_only(problem: RoutingProblem) -> bool:
+    return all(s.required for s in problem.shipments) and all(
+        v.fixed_cost == 0 for v in problem.vehicles
+    )
 
 
 def _answer(receive: Connection, until: float) -> tuple[Routes, str] | None:

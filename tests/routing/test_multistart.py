@@ -144,3 +144,34 @@ def test_a_daemonic_process_does_not_fork_searches() -> None:
 def test_searches_are_validated() -> None:
     with pytest.raises(ValueError, match="searches >= 1"):
         SolveParams(searches=0)
+
+
+def test_searches_start_cold_only_on_distance_only_problems() -> None:
+    from dataclasses import replace
+
+    prizes = random_problem(7, shipments=6, vehicles=2)
+    required = random_problem(7, shipments=6, vehicles=2, required=True)
+    costly = replace(
+        required, vehicles=tuple(replace(v, fixed_cost=100.0) for v in required.vehicles)
+    )
+    assert all(v.fixed_cost == 0 for v in required.vehicles)
+    params = SolveParams(time_limit=2.0, workers=2, searches=2)
+    cold = multistart.search_params(required, params)
+    assert cold.backends == ("pyvrp", "ortools") and cold.shares == (0.95, 0.0)
+    # Prizes or vehicle costs: the warm start stays.
+    assert multistart.search_params(prizes, params) == params
+    assert multistart.search_params(costly, params) == params
+    # VROOM alone stays VROOM.
+    alone = SolveParams(time_limit=2.0, backends=("vroom",), searches=2)
+    assert multistart.search_params(required, alone) == alone
+
+
+def test_two_searches_on_a_distance_only_problem_are_valid_and_never_worse() -> None:
+    problem = random_problem(8, shipments=10, vehicles=3, required=True)
+    one = solve(problem, SolveParams(time_limit=3.0, workers=2, max_iterations=30), seed=0)
+    two = solve(
+        problem, SolveParams(time_limit=3.0, workers=2, max_iterations=30, searches=2), seed=0
+    )
+    assert_valid(problem, two)
+    key = (two.metrics.served, round(two.metrics.delivered_value, 6), -two.metrics.distance)
+    assert key >= (one.metrics.served, round(one.metrics.delivered_value, 6), -one.metrics.distance)
