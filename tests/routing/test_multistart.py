@@ -54,6 +54,9 @@ def fake_portfolio(problem: RoutingProblem, by_seed: dict[int, object]):
             os._exit(3)  # the process vanishes without a word
         if what == "hang":
             time.sleep(60)
+        if isinstance(what, tuple):  # (routes, seconds late): overruns the deadline
+            what, late = what
+            time.sleep(max(0.0, deadline - time.monotonic()) + late)
         return what, f"seed{seed}", reasons
 
     return run
@@ -97,6 +100,21 @@ def test_a_failed_dead_or_late_search_leaves_this_process_result(
     assert (routes, winner) == (worse(full), "seed0")
     # A hanging child is not waited for: killed at the deadline plus the grace.
     assert time.monotonic() - started < 1.0 + multistart.GRACE_SECONDS + 5.0
+
+
+def test_a_search_as_late_as_this_process_is_still_heard(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes
+) -> None:
+    # Both overrun the deadline by well over the grace (PyVRP's last
+    # iteration on a large instance), the child a little more: its better
+    # plan still counts.
+    late = 3 * multistart.GRACE_SECONDS
+    by_seed = {0: (worse(full), late), 1: (full, late + multistart.GRACE_SECONDS / 2)}
+    monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
+    routes, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, time.monotonic() + 1.0, None, searches=2
+    )
+    assert (routes, winner) == (full, "seed1")
 
 
 def test_two_searches_are_valid_reproducible_and_never_worse_than_one(
