@@ -58,11 +58,15 @@ def exploration_level(active: int, seconds: float, threads: int) -> int:
     arguments, so reproducible runs stay reproducible. Calibrated on Jessr
     days (see ``FULL_SEARCH_SECONDS``).
     """
-    scale = (active / 1000) ** SEARCH_EXPONENT / max(1, threads)
     for level in range(MAX_EXPLORATION, 1, -1):
-        if FULL_SEARCH_SECONDS[level - 1] * scale <= OVERRUN * seconds:
+        if search_seconds(level, active, threads) <= OVERRUN * seconds:
             return level
     return 1
+
+
+def search_seconds(level: int, active: int, threads: int) -> float:
+    """Predicted seconds of VROOM's whole search at ``level`` (Jessr days' fit)."""
+    return FULL_SEARCH_SECONDS[level - 1] * (active / 1000) ** SEARCH_EXPONENT / max(1, threads)
 
 
 def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) -> Routes:

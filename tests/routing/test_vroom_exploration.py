@@ -101,3 +101,22 @@ def test_the_default_is_vrooms_own_level_and_days_choose_by_size_and_time() -> N
 def test_a_fixed_level_outside_vrooms_range_is_refused(level: int) -> None:
     with pytest.raises(ValueError, match="vroom_exploration from 1 to 5"):
         SolveParams(vroom_exploration=level)
+
+
+def test_vroom_is_skipped_only_when_not_even_its_lightest_level_fits() -> None:
+    from routing.portfolio import _plan_backends
+
+    problem = random_problem(5, shipments=12, vehicles=3)
+    day = SolveParams(backends=("vroom", "pyvrp"), shares=(0.85, 0.15), vroom_exploration=None)
+    fixed = SolveParams(backends=("vroom", "pyvrp"), shares=(0.85, 0.15))
+    many = list(range(1200))  # a 1,200-shipment day's active shipments, 10 s
+
+    def planned(params: SolveParams, active: list[int], left: float) -> list[str]:
+        return [name for name, _, _ in _plan_backends(problem, params, active, left, 2)]
+
+    # Level 1 finishes in VROOM's share: it runs (at level 5 its construction
+    # alone was predicted to take too long, so it was skipped).
+    assert planned(day, many, 9.7) == ["vroom", "pyvrp"]
+    assert planned(fixed, many, 9.7) == ["pyvrp"]
+    # Not even level 1 fits: PyVRP alone.
+    assert planned(day, list(range(6000)), 10.0) == ["pyvrp"]
