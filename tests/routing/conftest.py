@@ -1,4 +1,4 @@
-"""Fixtures for routing tests: a factory of random small problems."""
+"""Fixtures for routing tests: a factory of random small problems, a VROOM spy."""
 
 from __future__ import annotations
 
@@ -63,3 +63,19 @@ def random_problem(
 def make_problem() -> Callable[..., RoutingProblem]:
     """Factory: ``make_problem(seed, shipments=8, vehicles=2, ...)``."""
     return random_problem
+
+
+@pytest.fixture
+def vroom_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """The keyword arguments of every VROOM search started in this process."""
+    import vroom
+
+    seen: list[dict[str, object]] = []
+    original = vroom.Input.solve
+
+    def spy(self: vroom.Input, *args: object, **kwargs: object) -> object:
+        seen.append(dict(kwargs))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vroom.Input, "solve", spy)
+    return seen

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import vroom
 
 from routing import SolveParams, solve
 from routing.backends.vroom_backend import (
@@ -12,23 +11,10 @@ from routing.backends.vroom_backend import (
     OVERRUN,
     SEARCH_EXPONENT,
     exploration_level,
+    search_seconds,
 )
 from tests.routing.conftest import random_problem
 from tests.routing.test_solve import assert_valid
-
-
-@pytest.fixture
-def vroom_levels(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The ``exploration_level`` of every VROOM search started in this process."""
-    seen: list[int] = []
-    original = vroom.Input.solve
-
-    def spy(self: vroom.Input, *args: object, **kwargs: object) -> object:
-        seen.append(kwargs["exploration_level"])  # type: ignore[arg-type]
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(vroom.Input, "solve", spy)
-    return seen
 
 
 def test_small_problems_get_the_most_thorough_level() -> None:
@@ -62,19 +48,23 @@ def test_the_level_never_rises_with_size_and_never_falls_with_time_or_threads() 
             assert exploration_level(n, t, 1) <= exploration_level(n, t, 2)
 
 
+def test_the_prediction_is_the_fitted_power_law() -> None:
+    assert search_seconds(2, 1000, 1) == FULL_SEARCH_SECONDS[1]
+    assert search_seconds(2, 2000, 2) == FULL_SEARCH_SECONDS[1] * 2**SEARCH_EXPONENT / 2
+
+
 def test_the_chosen_level_is_predicted_to_finish_in_time() -> None:
     for n in (200, 800, 1400, 2500):
         for t in (1.0, 5.0, 20.0, 100.0):
             level = exploration_level(n, t, 2)
-            scale = (n / 1000) ** SEARCH_EXPONENT / 2
             if level > 1:
-                assert FULL_SEARCH_SECONDS[level - 1] * scale <= OVERRUN * t
+                assert search_seconds(level, n, 2) <= OVERRUN * t
             if level < MAX_EXPLORATION:
-                assert FULL_SEARCH_SECONDS[level] * scale > OVERRUN * t
+                assert search_seconds(level + 1, n, 2) > OVERRUN * t
 
 
 def test_the_solver_runs_vroom_at_the_level_asked_or_the_one_that_fits(
-    vroom_levels: list[int], monkeypatch: pytest.MonkeyPatch
+    vroom_calls: list[dict[str, object]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     problem = random_problem(5, shipments=12, vehicles=3)
     for level in (None, 5, 1):
@@ -87,7 +77,7 @@ def test_the_solver_runs_vroom_at_the_level_asked_or_the_one_that_fits(
     params = SolveParams(time_limit=1.0, backends=("vroom",), vroom_exploration=None)
     assert_valid(problem, solve(problem, params, seed=0))
     # 12 shipments: level 5 fits any time the portfolio gives VROOM.
-    assert vroom_levels == [MAX_EXPLORATION, 5, 1, 3]
+    assert [c["exploration_level"] for c in vroom_calls] == [MAX_EXPLORATION, 5, 1, 3]
 
 
 def test_the_default_is_vrooms_own_level_and_days_choose_by_size_and_time() -> None:
