@@ -265,10 +265,7 @@ def solve_portfolio(
             continue  # earlier backends ran long: no room left for this one
         # Keep a sliver of each share for the float repair and reinsertion
         # (10 %, at most REPAIR_RESERVE seconds: repairing valid routes is fast).
-        search = budget - over
-        if name == "vroom" and params.vroom_exploration is None:
-            # Its level is chosen to fit the whole run, construction included.
-            search = budget
+        search = budget - over  # over is 0 for a VROOM whose level fits its share
         call = BackendCall(
             active=tuple(active),
             time_limit=max(0.01, search - min(0.1 * search, REPAIR_RESERVE)),
