@@ -112,6 +112,19 @@ def walk(
             pick_j = j
         return (best if cheapest else count), pick_i, pick_j
     lp = loc[p]
+    # suf[k]: the cheapest detour of the delivery alone after any position >= k.
+    # A placement (i, k) with k > i costs exactly cp + (the delivery's detour at
+    # k), so no placement (i, k' >= k) beats cp + suf[k]: the walk stops there.
+    # Pruned candidates could never pass ``_better`` (which draws no random
+    # number when c >= best), so the result and the random stream are those of
+    # the full walk. Only the cheapest search uses it; counting walks everything.
+    suf = np.empty(n if cheapest else 1, np.int64)
+    if cheapest:
+        suf[n - 1] = BIG
+        for k in range(n - 2, -1, -1):
+            a = loc[seq[k]]
+            b = loc[seq[k + 1]]
+            suf[k] = min(suf[k + 1], dist[a, ldd] + dist[ldd, b] - dist[a, b])
     for i in range(n - 1):
         u = seq[i]
         lu = loc[u]
@@ -142,12 +155,14 @@ def walk(
         cp = 0
         if cheapest:
             cp = dist[lu, lp] + dist[lp, lw] - dist[lu, lw]
-            if cp >= best:
-                continue  # the delivery can only add to it (metric distances)
+            if cp + suf[i + 1] >= best:
+                continue  # no later delivery can make it cheaper
         # Delivery later: walk the pushed-forward times of the nodes between.
         prev_dep = dp
         prev_loc = lp
         for k in range(i + 1, n - 1):
+            if cheapest and cp + suf[k] >= best:
+                break
             v = seq[k]
             lv = loc[v]
             sk = max(prev_dep + dur[prev_loc, lv], e[v])
