@@ -26,7 +26,6 @@ caller still checks it there.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass
 
@@ -51,15 +50,6 @@ STALL_SHARE = 0.15
 # RETRIES times per target (R108 at 10 s stalled with 1 request left).
 NEAR_MISS = 2
 RETRIES = 4
-# ... except on long searches of models with pairs (given at least
-# PATIENT_SECONDS): there the search keeps at a target until its time is
-# up, as in Nagata and Bräysy's original. Measured on Li & Lim 400 at 60 s
-# (``routing/README.md``, eleventh session): the step rule gave up targets
-# with 20 s of the fleet share left that 10-20 s more reached, and the
-# distance phase those seconds went to (ruin and recreate) barely gains
-# from them (seventh session). Client-only models keep the rules: their
-# distance phase is PyVRP's search, which does use the time.
-PATIENT_SECONDS = 15.0
 PERTURB_MOVES = 100  # random relocations/exchanges tried after each ejection
 CHUNK_SECONDS = 0.05  # compiled steps between two looks at the clock
 
@@ -323,17 +313,6 @@ class _Search:
         )
 
 
-def stall_limits(seconds: float, requests: int, pairs: bool) -> tuple[float, float]:
-    """(steps, seconds) without a smaller pool after which a deletion is given up.
-
-    Infinite for a long search (``seconds`` at least ``PATIENT_SECONDS``) on
-    a model with pickup-and-delivery pairs (see ``PATIENT_SECONDS``).
-    """
-    if pairs and seconds >= PATIENT_SECONDS:
-        return math.inf, math.inf
-    return max(STALL_MIN, STALL_PER_REQUEST * requests), STALL_SHARE * seconds
-
-
 def minimise_routes(
     data: pyvrp.ProblemData,
     warm: pyvrp.Solution,
@@ -346,10 +325,9 @@ def minimise_routes(
 
     Deletes one route after another (chosen at random) until ``bound``
     routes, the time or ``max_steps`` ejection steps (for reproducible runs)
-    run out, or a deletion stalls (:func:`stall_limits`). Returns the plan
-    with the fewest routes, checked feasible by PyVRP, or ``None`` when none
-    has fewer routes than ``warm`` or the model has features the kernel does
-    not handle.
+    run out. Returns the plan with the fewest routes, checked feasible by
+    PyVRP, or ``None`` when none has fewer routes than ``warm`` or the model
+    has features the kernel does not handle.
     """
     deadline = time.monotonic() + seconds
     m = _model(data)
@@ -364,7 +342,8 @@ def minimise_routes(
     rng = np.random.default_rng(seed)
     best, start_routes = search.snapshot(), search.nroutes
     chunk, steps_left, total = 8, max_steps, 0
-    stall, stall_seconds = stall_limits(seconds, len(m.req_d), data.num_shipments > 0)
+    stall = max(STALL_MIN, STALL_PER_REQUEST * len(m.req_d))
+    stall_seconds = STALL_SHARE * seconds
     retries = 0
     while search.nroutes > bound and time.monotonic() < deadline:
         search.drop_route(int(rng.integers(search.nroutes)))

@@ -115,18 +115,3 @@ def test_models_the_kernel_cannot_follow_are_declined() -> None:
     one = data.replace(vehicle_types=[pyvrp.VehicleType(2, capacity=[5], shift_duration=30)])
     assert ej._model(one) is None  # a duration limit the kernel does not check
     assert ej._model(one.replace(vehicle_types=[pyvrp.VehicleType(2, capacity=[5])])) is not None
-
-
-def test_stall_rules_hold_except_on_long_searches_with_pairs() -> None:
-    steps, seconds = ej.stall_limits(4.0, 50, pairs=True)
-    assert steps == ej.STALL_MIN and seconds == pytest.approx(ej.STALL_SHARE * 4.0)
-    # Bigger problems get more steps; client-only models keep the rules at any length.
-    assert ej.stall_limits(4.0, 500, pairs=False)[0] == ej.STALL_PER_REQUEST * 500
-    assert ej.stall_limits(60.0, 500, pairs=False) == (
-        ej.STALL_PER_REQUEST * 500,
-        pytest.approx(ej.STALL_SHARE * 60.0),
-    )
-    # A long search with pairs keeps at its target until its time is up.
-    long = ej.stall_limits(ej.PATIENT_SECONDS, 50, pairs=True)
-    assert long == (float("inf"), float("inf"))
-    assert ej.stall_limits(ej.PATIENT_SECONDS - 0.1, 50, pairs=True) != long
