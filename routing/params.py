@@ -50,6 +50,12 @@ class SolveParams:
       this is never turned into one dense matrix (3,000 locations is a 72 MB
       matrix, plus the integer copies per speed class); it is solved by
       :mod:`routing.regional` on per-part matrices instead.
+    * ``patient_fleet``: the fleet phase's ejection search never gives up a
+      route-count target on a long run (>= 15 s) of a model with pairs; it
+      keeps at it until its share is spent
+      (:data:`routing.backends.ejection.PATIENT_SECONDS`). Off by default;
+      with ``searches >= 2`` every second search is patient
+      (:mod:`routing.multistart`): one bets on vehicles, one on distance.
     """
 
     time_limit: float = 10.0
@@ -62,6 +68,7 @@ class SolveParams:
     decompose_above: int = 1500
     part_size: int = 600
     geographic_above: int = 3000
+    patient_fleet: bool = False
 
     def __post_init__(self) -> None:
         if not (self.time_limit > 0 and math.isfinite(self.time_limit)):

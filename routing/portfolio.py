@@ -274,6 +274,7 @@ def solve_portfolio(
             initial=best,
             threads=threads,
             vroom_exploration=params.vroom_exploration,
+            patient_fleet=params.patient_fleet,
         )
         try:
             raw = _backend(name)(problem, im, call)

@@ -26,3 +26,6 @@ class BackendCall:
     # VROOM's exploration level (1-5); None: chosen by size and time
     # (routing.backends.vroom_backend.exploration_level).
     vroom_exploration: int | None = 5
+    # Fleet minimisation that never gives up a target on a long run with
+    # pairs (routing.backends.ejection.PATIENT_SECONDS): one of two searches.
+    patient_fleet: bool = False

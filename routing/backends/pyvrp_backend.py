@@ -153,7 +153,13 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
         # with one route fewer than the warm start, then the next, ...
         started = time.monotonic()
         data, initial = minimise_fleet(
-            data, initial, FLEET_SHARE * budget, call.seed, SOLVE_PARAMS, call.max_iterations
+            data,
+            initial,
+            FLEET_SHARE * budget,
+            call.seed,
+            SOLVE_PARAMS,
+            call.max_iterations,
+            call.patient_fleet,
         )
         budget = max(budget - (time.monotonic() - started), 0.01)
         if RUIN_SHARE > 0 and initial is not None and _ruin_first(data):

@@ -243,6 +243,7 @@ def minimise_fleet(
     seed: int,
     params: pyvrp.SolveParams,
     max_iterations: int | None = None,
+    patient: bool = False,
 ) -> tuple[pyvrp.ProblemData, pyvrp.Solution | None]:
     """Fewest routes found for ``data`` (one vehicle type), from ``warm``.
 
@@ -255,7 +256,8 @@ def minimise_fleet(
     as far down as it can; where its kernel does not support the model,
     absence rounds (module docstring) try that target instead. It ends at
     the first target given up, at the capacity bound, or after ``seconds``
-    (and ``max_iterations`` iterations in all, when set).
+    (and ``max_iterations`` iterations in all, when set). ``patient`` is
+    passed on to the ejection search.
     Returns (data with the smallest fleet found feasible, its plan);
     unchanged without a feasible warm start.
     """
@@ -281,7 +283,7 @@ def minimise_fleet(
             # The first target PyVRP cannot reach: from here on the targets
             # are hard, and the ejection search takes them all.
             found = ejection.minimise_routes(
-                data, best, budget.left(), seed, bound, budget.iterations
+                data, best, budget.left(), seed, bound, budget.iterations, patient
             )
             if found is not None:
                 count = found.num_routes()

@@ -7,6 +7,8 @@ independently (the capacity bound, mutually incompatible windows).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import pyvrp
@@ -115,3 +117,69 @@ def test_models_the_kernel_cannot_follow_are_declined() -> None:
     one = data.replace(vehicle_types=[pyvrp.VehicleType(2, capacity=[5], shift_duration=30)])
     assert ej._model(one) is None  # a duration limit the kernel does not check
     assert ej._model(one.replace(vehicle_types=[pyvrp.VehicleType(2, capacity=[5])])) is not None
+
+
+def test_stall_rules_hold_except_in_a_patient_long_search_with_pairs() -> None:
+    steps, seconds = ej.stall_limits(4.0, 50, pairs=True)
+    assert steps == ej.STALL_MIN and seconds == pytest.approx(ej.STALL_SHARE * 4.0)
+    # Bigger problems get more steps; client-only models keep the rules at any length.
+    assert ej.stall_limits(4.0, 500, pairs=False)[0] == ej.STALL_PER_REQUEST * 500
+    for patient in (False, True):
+        assert ej.stall_limits(60.0, 500, pairs=False, patient=patient) == (
+            ej.STALL_PER_REQUEST * 500,
+            pytest.approx(ej.STALL_SHARE * 60.0),
+        )
+    # Only a patient long search with pairs keeps at its target until its time is up.
+    long = ej.stall_limits(ej.PATIENT_SECONDS, 50, pairs=True, patient=True)
+    assert long == (float("inf"), float("inf"))
+    assert ej.stall_limits(ej.PATIENT_SECONDS, 50, pairs=True) != long
+    assert ej.stall_limits(ej.PATIENT_SECONDS - 0.1, 50, pairs=True, patient=True) != long
+
+
+def _hopeless_pairs() -> pyvrp.ProblemData:
+    """Three pairs, each picked up and delivered at one instant in its own corner.
+
+    No vehicle can serve two of them, so three routes is the minimum and any
+    deletion is a hopeless target.
+    """
+    xy = np.array(
+        [[100, 100], [180, 100], [181, 100], [20, 100], [19, 100], [100, 180], [100, 181]]
+    )
+    ships = [
+        pyvrp.Shipment(
+            2 * i + 1,
+            2 * i + 2,
+            pickup_tw_early=80,
+            pickup_tw_late=81,
+            delivery_tw_early=82,
+            delivery_tw_late=83,
+            amount=[1],
+        )
+        for i in range(3)
+    ]
+    return model(xy, [], ships, capacity=10, fleet=3)
+
+
+@pytest.mark.parametrize("patient", [False, True])
+def test_a_patient_search_keeps_at_a_hopeless_target_until_its_time_is_up(
+    monkeypatch: pytest.MonkeyPatch, patient: bool
+) -> None:
+    data = _hopeless_pairs()
+    warm = one_route_each(data)
+    assert warm.is_feasible() and warm.num_routes() == 3
+    monkeypatch.setattr(ej, "STALL_MIN", 20)
+    monkeypatch.setattr(ej, "STALL_PER_REQUEST", 0)
+    monkeypatch.setattr(ej, "PATIENT_SECONDS", 1.0)
+    seconds = 3.0
+    ej.warm_up()  # loading the compiled kernels is not the search's time
+
+    started = time.monotonic()
+    assert ej.minimise_routes(data, warm, seconds, 0, patient=patient) is None
+    spent = time.monotonic() - started
+
+    # The rules give up each deletion (and its retries) after 20 steps, a few
+    # compiled chunks; patience steps on until the deadline.
+    if patient:
+        assert spent >= seconds - 0.05
+    else:
+        assert spent < seconds / 2

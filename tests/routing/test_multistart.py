@@ -193,3 +193,59 @@ def test_two_searches_on_a_distance_only_problem_are_valid_and_never_worse() -> 
     assert_valid(problem, two)
     key = (two.metrics.served, round(two.metrics.delivered_value, 6), -two.metrics.distance)
     assert key >= (one.metrics.served, round(one.metrics.delivered_value, 6), -one.metrics.distance)
+
+
+def test_every_second_search_has_a_patient_fleet_phase() -> None:
+    params = SolveParams(time_limit=2.0, workers=2, searches=3)
+    assert not params.patient_fleet
+    assert [multistart.child_params(params, i).patient_fleet for i in (1, 2, 3)] == [
+        True,
+        False,
+        True,
+    ]
+
+
+def test_the_patient_search_runs_as_a_child_and_can_win(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes
+) -> None:
+    # Only a patient search finds the full plan: it must be the child with seed 1.
+    _, reasons = alone_feasibility(problem)
+
+    def run(problem, params, seed, deadline, initial=None, threads=1):
+        return (full if params.patient_fleet else worse(full)), f"seed{seed}", reasons
+
+    monkeypatch.setattr(multistart, "solve_portfolio", run)
+    routes, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=3
+    )
+    assert (routes, winner) == (full, "seed1")
+
+
+def test_patience_reaches_the_fleet_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import routing.backends.pyvrp_backend as pyvrp_backend
+
+    # The fleet phase runs on benchmark-like problems: one vehicle type, a
+    # fixed cost above any route, every shipment required and servable.
+    base = random_problem(7, shipments=6, vehicles=3, required=True)
+    v0 = replace(base.vehicles[0], capacity=100.0, shift=(480.0, 720.0), fixed_cost=1e6)
+    costly = replace(
+        base,
+        vehicles=tuple(replace(v0, id=f"V{i}") for i in range(3)),
+        shipments=tuple(replace(s, delivery_window=(480.0, 720.0)) for s in base.shipments),
+    )
+    assert all(r is None for r in alone_feasibility(costly)[1])
+    asked: list[bool] = []
+
+    def fleet(data, warm, seconds, seed, params, max_iterations=None, patient=False):
+        asked.append(patient)
+        return data, warm
+
+    monkeypatch.setattr(pyvrp_backend, "minimise_fleet", fleet)
+    for patient in (False, True):
+        params = SolveParams(
+            time_limit=2.0, backends=("vroom", "pyvrp"), max_iterations=20, patient_fleet=patient
+        )
+        solve_portfolio(costly, params, 0, time.monotonic() + 2.0, threads=1)
+    assert asked == [False, True]
