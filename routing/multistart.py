@@ -114,13 +114,14 @@ def solve_searches(
 def child_params(params: SolveParams, index: int) -> SolveParams:
     """The parameters of search ``index`` (1, 2, ...; 0 is this process's).
 
-    Every odd search has a patient fleet phase (``SolveParams.patient_fleet``):
-    on Li & Lim 400 at 60 s, patience in every search reached the best-known
-    vehicle count on 37 instances of 60 against 33, but lost distance on most
-    of the others, where it spent the fleet share on a hopeless target
-    (``routing/README.md``, eleventh session). With one patient search and
-    one that keeps the stall rules, the best of the two takes the fewer
-    vehicles where patience found them and the better distance elsewhere.
+    Every odd search has a patient fleet phase (``SolveParams.patient_fleet``).
+    Patience in every search lost distance on most instances, where it spent
+    the fleet share on a hopeless target (eleventh session); with one patient
+    search and one that keeps the stall rules, the best of the two takes the
+    fewer vehicles where patience found them. Li & Lim 400 at 60 s, same
+    machine: the best-known vehicle count on 36 instances of 60 against 31
+    with two rule-keeping searches, never more vehicles (``routing/README.md``,
+    twelfth session).
     """
     return replace(params, patient_fleet=True) if index % 2 else params
 
