@@ -53,7 +53,9 @@ class SolveParams:
     * ``patient_fleet``: the fleet phase's ejection search never gives up a
       route-count target on a long run (>= 15 s) of a model with pairs; it
       keeps at it until its share is spent
-      (:data:`routing.backends.ejection.PATIENT_SECONDS`). Off by default;
+      (:data:`routing.backends.ejection.PATIENT_SECONDS`); on a model of
+      clients only, absence rounds take up the target the ejection search
+      gave up (:mod:`routing.backends.pyvrp_fleet`). Off by default;
       with ``searches >= 2`` every second search is patient
       (:mod:`routing.multistart`): one bets on vehicles, one on distance.
     """

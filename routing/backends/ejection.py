@@ -59,8 +59,10 @@ RETRIES = 4
 # that 10-20 s more reached, but patience in every search also spent the
 # share on hopeless targets, and distance suffered. So one search bets on
 # vehicles and the other keeps the rules (twelfth session). Client-only
-# models keep the rules: their distance phase is PyVRP's search, which
-# does use the time.
+# models keep the rules here: a patient search of clients only hands the
+# target this search gave up to absence rounds instead, a different search
+# (pyvrp_fleet; thirteenth session: Solomon R104's 9 routes, which 24 s of
+# patience here missed by one client).
 PATIENT_SECONDS = 15.0
 PERTURB_MOVES = 100  # random relocations/exchanges tried after each ejection
 CHUNK_SECONDS = 0.05  # compiled steps between two looks at the clock

@@ -8,9 +8,16 @@ incompatible time windows when time decides.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pyvrp
 
-from routing.backends.pyvrp_fleet import _optional, fleet_bound, minimise_fleet
+from routing.backends import ejection, pyvrp_fleet
+from routing.backends.pyvrp_fleet import (
+    _absence_after_ejection,
+    _optional,
+    fleet_bound,
+    minimise_fleet,
+)
 from tests.routing.pyvrp_models import euclidean, every_task, model, one_route_each, served
 
 PARAMS = pyvrp.SolveParams()
@@ -107,3 +114,64 @@ def test_optional_copies_everything_but_prize_and_required() -> None:
         [2],
         "pair",
     )
+
+
+def _capacity_case() -> tuple[pyvrp.ProblemData, pyvrp.Solution]:
+    rng = np.random.default_rng(4)
+    xy = rng.integers(0, 100, size=(13, 2))
+    clients = [pyvrp.Client(location=i, delivery=[1]) for i in range(1, 13)]
+    data = _data(xy, clients, [], capacity=4, fleet=12)
+    return data, one_route_each(data)
+
+
+def test_absence_rounds_follow_the_ejection_search_only_in_a_long_patient_clients_only_run() -> (
+    None
+):
+    data, _ = _capacity_case()
+    xy = np.array([[0, 0], [10, 0], [0, 10]])
+    paired = _data(xy, [], [pyvrp.Shipment(1, 2, amount=[1])], capacity=2, fleet=1)
+    long = ejection.PATIENT_SECONDS
+    assert _absence_after_ejection(data, long, patient=True)
+    assert not _absence_after_ejection(data, long, patient=False)
+    assert not _absence_after_ejection(data, long - 0.1, patient=True)
+    assert not _absence_after_ejection(paired, long, patient=True)
+
+
+@pytest.mark.parametrize("patient", [True, False])
+def test_a_patient_search_tries_absence_rounds_where_the_ejection_search_gave_up(
+    monkeypatch: pytest.MonkeyPatch, patient: bool
+) -> None:
+    # PyVRP's penalised attempt and the ejection search both give up at once:
+    # only the patient search goes on, by absence rounds, for one target.
+    monkeypatch.setattr(pyvrp_fleet, "_penalised", lambda *args, **kwargs: None)
+    monkeypatch.setattr(ejection, "minimise_routes", lambda *args, **kwargs: None)
+    data, warm = _capacity_case()
+
+    out_data, best = minimise_fleet(
+        data, warm, 60.0, 1, PARAMS, max_iterations=20_000, patient=patient
+    )
+
+    assert best is not None and best.is_feasible()
+    assert served(best) == every_task(data)
+    # (the rounds' plan may use fewer routes than the target allows)
+    assert best.num_routes() < 12 if patient else best.num_routes() == 12
+    assert out_data.vehicle_type(0).num_available == best.num_routes()
+
+
+def test_absence_rounds_give_up_a_hopeless_target_after_their_stall_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Four clients no vehicle can combine (see above): three routes are
+    # impossible. With the iteration stall rule out of the way, only the
+    # time stall ends the rounds, long before the budget's 60 s.
+    monkeypatch.setattr(pyvrp_fleet, "STALL_ITERATIONS", 10**12)
+    xy = np.array([[100, 100], [150, 100], [50, 100], [100, 150], [100, 50]])
+    clients = [pyvrp.Client(location=i, delivery=[1], tw_early=50, tw_late=55) for i in range(1, 5)]
+    data = _data(xy, clients, [], capacity=10, fleet=3)
+    warm = one_route_each(_data(xy, clients, [], capacity=10, fleet=4))
+    budget = pyvrp_fleet._Budget(60.0, None)
+
+    found = pyvrp_fleet._absence(data, list(warm.routes())[1:], budget, 1, PARAMS, 0.5)
+
+    assert found is None
+    assert budget.left() > 40.0
