@@ -156,3 +156,29 @@ def test_routing_imports_no_outer_layer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(("deadline_passed", "reason"), [(True, "time_limit"), (False, None)])
+def test_left_out_for_lack_of_time_says_so(
+    monkeypatch: pytest.MonkeyPatch, deadline_passed: bool, reason: str | None
+) -> None:
+    """When no backend finishes, the greedy fallback's leftovers say why: time or fleet."""
+    import routing.portfolio
+    import routing.solver
+
+    problem = random_problem(3, shipments=8, vehicles=1)
+    monkeypatch.setattr(routing.portfolio, "_plan_backends", lambda *a, **k: [])
+    if deadline_passed:  # the whole limit already spent when the fallback starts
+        monkeypatch.setattr(routing.solver, "finish_margin", lambda limit: limit)
+    result = solve(problem, SolveParams(time_limit=5.0))
+    assert_valid(problem, result)
+    assert result.metrics.backend == "insertion"
+    _, alone = alone_feasibility(problem)
+    left = {d.shipment: d.reason for d in result.dropped}
+    possible = {problem.shipments[k].id for k, r in enumerate(alone) if r is None}
+    if deadline_passed:
+        assert result.metrics.served == 0 and possible
+        assert {left[s] for s in possible} == {reason}
+    else:
+        assert result.metrics.served > 0
+        assert "time_limit" not in left.values()
