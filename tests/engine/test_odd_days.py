@@ -58,17 +58,23 @@ def odd_day(seed: int) -> dict:
         {"id": "light", "unit": "kit", "weight_kg": rng.choice((0.01, 1.0))},
         {"id": "heavy", "unit": "sack", "weight_kg": rng.choice((25.0, 300.0))},
     ]
-    supplies = []
-    for i in range(rng.randint(1, 5)):
+
+    def placed(rid: str, quantities: tuple[int, ...], region: str) -> dict:
+        """A supply's or request's common fields, at one of the day's places."""
         lat, lon = rng.choice(places)
-        s = {
-            "id": f"S{i}",
-            "category": rng.choice(("light", "heavy")),
-            "quantity": rng.choice((1, 3, 20)),
+        kind = rng.choice(("light", "heavy"))
+        return {
+            "id": rid,
+            "category": kind,
+            "quantity": rng.choice(quantities),
             "lat": lat,
             "lon": lon,
-            "region": "TN-11",
+            "region": region,
         }
+
+    supplies = []
+    for i in range(rng.randint(1, 5)):
+        s = placed(f"S{i}", (1, 3, 20), "TN-11")
         if rng.random() < 0.2:
             s["expires"] = rng.choice(("2026-11-27", "2026-11-28"))
         if rng.random() < 0.2:
@@ -76,17 +82,9 @@ def odd_day(seed: int) -> dict:
         supplies.append(s)
     requests = []
     for i in range(rng.randint(1, 14)):
-        lat, lon = rng.choice(places)
-        r = {
-            "id": f"R{i}",
-            "category": rng.choice(("light", "heavy")),
-            "quantity": rng.choice((1, 1, 2, 6)),
-            "lat": lat,
-            "lon": lon,
-            "region": rng.choice(("TN-11", "TN-12")),
-            "priority": rng.randint(1, 5),
-            "filed": rng.choice(("2026-10-01", "2026-11-28", "2026-12-01")),
-        }
+        r = placed(f"R{i}", (1, 1, 2, 6), rng.choice(("TN-11", "TN-12")))
+        r["priority"] = rng.randint(1, 5)
+        r["filed"] = rng.choice(("2026-10-01", "2026-11-28", "2026-12-01"))
         if rng.random() < 0.5:
             start = rng.choice((0, 540, 720, 1440))
             r["window"] = [_clock(start), _clock(start + rng.choice((0, 15, 240)))]
