@@ -14,7 +14,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml scripts/bootstrap_venv.sh
 	PYTHON=$(PYTHON) sh scripts/bootstrap_venv.sh $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	# Development install: the harness in bench/ and its tests run from the checkout.
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	# Compile the route minimiser's and the ruin-and-recreate kernels once
 	# (numba caches them on disk).
 	$(BIN)/python -m routing.backends.ejection
@@ -30,13 +31,13 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python -m engine.bench.matching --out BENCHMARKS.md
+	$(BIN)/python -m bench.matching --out BENCHMARKS.md
 
 # Public instances side by side (quick subset, 10 s), generated days, a national day.
 bench-routing: install
-	$(BIN)/python -m engine.bench.routing_report $(SHARED) --out BENCHMARKS.md
-	$(BIN)/python -m engine.bench.days --out BENCHMARKS.md
-	$(BIN)/python -m engine.bench.national --out BENCHMARKS.md
+	$(BIN)/python -m bench.routing_report $(SHARED) --out BENCHMARKS.md
+	$(BIN)/python -m bench.days --out BENCHMARKS.md
+	$(BIN)/python -m bench.national --out BENCHMARKS.md
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,10 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jessr`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "bench-routing":
-        # Its command line is a stable contract of its own; hand it the rest verbatim.
-        from engine.bench.routing_bench import main as bench_routing
-
-        return bench_routing(args[1:])
+        return _bench_routing(args[1:])
     parser = _parser()
     ns = parser.parse_args(args)
     try:
@@ -38,6 +35,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("jessr: interrupted, nothing written", file=sys.stderr)
         return 130
+
+
+def _bench_routing(args: list[str]) -> int:
+    """``jessr bench-routing``: the benchmark runner of a development checkout.
+
+    The harness lives in the top-level ``bench/`` folder, which the wheel does not
+    ship (a developer tool, not the product); an editable install of the checkout
+    puts it on the path. Its command line is a stable contract of its own, so the
+    arguments are handed over verbatim.
+    """
+    try:
+        from bench.routing_bench import main as bench_routing
+    except ModuleNotFoundError as exc:
+        if exc.name in ("bench", "bench.routing_bench"):
+            why = "needs a development checkout (the bench/ folder is not installed)"
+        else:  # the harness is there, one of its dependencies is not
+            why = f"needs the bench dependencies (pip install -e '.[bench]'): {exc}"
+        print(f"jessr bench-routing: {why}", file=sys.stderr)
+        return EXIT_INVALID
+    return bench_routing(args)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """Tiny Li & Lim PDPTW reader for routing tests and measurements only.
 
-(The benchmark runner's real readers live in ``engine/bench/``.) Format:
+(The benchmark runner's real readers live in ``bench/``.) Format:
 first line ``K Q speed``; then ``id x y demand ready due service pickup_sibling
 delivery_sibling``; node 0 is the depot; Euclidean double distances, travel
 time = distance.

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.bench import peers
-from engine.bench.feasibility import check_solution
-from engine.bench.instances import (
+from bench import peers
+from bench.feasibility import check_solution
+from bench.instances import (
     Instance,
     InstanceError,
     read_bks_table,
@@ -25,10 +25,10 @@ from engine.bench.instances import (
     read_solution,
     solution_name_distance,
 )
-from engine.bench.report import write_section
-from engine.bench.routing_bench import main as bench_main
-from engine.bench.routing_bench import parse_solvers, run_one
-from engine.bench.routing_report import END, SECTION, START, render, select
+from bench.report import write_section
+from bench.routing_bench import main as bench_main
+from bench.routing_bench import parse_solvers, run_one
+from bench.routing_report import END, SECTION, START, render, select
 from tests.benchdata import bench_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,6 +137,32 @@ def test_cli_bad_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     junk.write_text("hello\n")
     assert bench_main([str(junk)]) == 2
     assert bench_main([str(junk), "--solver", "nope"]) == 2
+
+
+def test_jessr_bench_routing_hands_its_arguments_to_the_runner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main as jessr_main
+
+    assert bench_main(["--help"]) == 0
+    direct = capsys.readouterr()
+    assert jessr_main(["bench-routing", "--help"]) == 0
+    assert capsys.readouterr() == direct and direct.out.startswith("usage: jessr bench-routing")
+    assert jessr_main(["bench-routing", str(tmp_path / "nope.txt"), "--time-limit", "1"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_jessr_bench_routing_without_the_harness_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main as jessr_main
+
+    # What an installed wheel sees: no bench package anywhere on the path.
+    monkeypatch.setitem(sys.modules, "bench", None)
+    monkeypatch.setitem(sys.modules, "bench.routing_bench", None)
+    assert jessr_main(["bench-routing", "x.txt", "--time-limit", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "development checkout" in err
 
 
 def test_read_errors(tmp_path: Path) -> None:
@@ -283,7 +309,7 @@ def test_x_solutions_reproduce_cost(path: Path) -> None:
 @pytest.mark.skipif(BENCH is None, reason="shared benchmark data not available")
 def test_cli_smoke_pyvrp() -> None:
     path = _lilim_path("lc101")
-    cmd = [sys.executable, "-m", "engine.bench.routing_bench", str(path)]
+    cmd = [sys.executable, "-m", "bench.routing_bench", str(path)]
     proc = subprocess.run(
         [*cmd, "--time-limit", "1", "--solver", "pyvrp"],
         cwd=REPO,
@@ -318,7 +344,7 @@ def _row(instance: str, family: str, solver: str, vehicles: int, distance: float
 
 
 def test_head_to_head_counts_wins_ties_and_losses_per_family() -> None:
-    from engine.bench.routing_report import head_to_head
+    from bench.routing_report import head_to_head
 
     rows = [
         # Li & Lim: vehicles first — fewer vehicles wins despite more distance.
@@ -342,7 +368,7 @@ def test_head_to_head_counts_wins_ties_and_losses_per_family() -> None:
 
 
 def test_within_gap_needs_the_bks_vehicle_count_except_on_x() -> None:
-    from engine.bench.routing_report import _within
+    from bench.routing_report import _within
 
     row = {"family": "lilim", "vehicles": 10, "bks_vehicles": 9, "gap_pct": -20.0}
     assert not _within(row, 1.0)  # fewer km with one vehicle more is not at the BKS
@@ -353,7 +379,7 @@ def test_within_gap_needs_the_bks_vehicle_count_except_on_x() -> None:
 
 
 def test_rendering_rows_from_another_machine_names_that_machine(tmp_path: Path) -> None:
-    from engine.bench.routing_report import main as report_main
+    from bench.routing_report import main as report_main
 
     row = {
         "instance": "lc101",

@@ -1,6 +1,6 @@
 """Routing on generated Tunisian days: Jessr against PyVRP, VROOM and OR-Tools.
 
-    python -m engine.bench.days --out BENCHMARKS.md [--time-limit 20] [--seeds 1,2,3]
+    python -m bench.days --out BENCHMARKS.md [--time-limit 20] [--seeds 1,2,3]
 
 Every solver routes the *same* allocations (the exact matching of the day),
 one at a time, with the same time limit and the same workers (``--workers``,
@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 
 import routing
-from engine.bench.report import machine, markers, write_section
+from bench.report import machine, markers, write_section
 from engine.checker import check_plan
 from engine.cli import positive_int
 from engine.dispatch import plan_routes, routing_problem
@@ -132,7 +132,7 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
     seeds = sorted({r["seed"] for r in rows})
     out = [
         start,
-        "## Routing on generated Tunisian days (`python -m engine.bench.days`)",
+        "## Routing on generated Tunisian days (`python -m bench.days`)",
         "",
         f"Machine: {machine()}. Date: {date.today().isoformat()}. Days: `jessr generate "
         f"--requests {args.requests} --supplies {args.supplies} --volunteers "
@@ -170,7 +170,7 @@ def render(rows: list[dict], args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.bench.days")
+    parser = argparse.ArgumentParser(prog="python -m bench.days")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--time-limit", type=float, default=20.0)
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 3])

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine.bench import days
+from bench import days
 from engine.generate import generate_scenario
 from engine.scenario.reader import parse_scenario
 from engine.solve import allocate

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from engine.bench.instances import Instance, distance_matrix
+from bench.instances import Instance, distance_matrix
 
 # Tolerance on time comparisons: arrival times are sums of irrational square roots, and the
 # BKS files are known feasible in exact arithmetic; 1e-6 absorbs float summation order only.

@@ -1,6 +1,6 @@
 """A national day end to end (``jessr solve`` as a user runs it).
 
-    python -m engine.bench.national --out BENCHMARKS.md [--time-limit 300]
+    python -m bench.national --out BENCHMARKS.md [--time-limit 300]
 
 Generates a day (50,000 requests, 5,000 lots, 2,000 volunteers by default),
 runs ``jessr solve`` in a child process while sampling the resident memory of
@@ -19,7 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from engine.bench.report import machine, markers, write_section
+from bench.report import machine, markers, write_section
 
 SECTION = "national"
 
@@ -48,7 +48,7 @@ def _tree_rss_mb(root: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.bench.national")
+    parser = argparse.ArgumentParser(prog="python -m bench.national")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--requests", type=int, default=50_000)

@@ -1,13 +1,13 @@
 """Allocation benchmark (``make bench``): generated days of three sizes.
 
-    python -m engine.bench.matching --out BENCHMARKS.md [--quick]
+    python -m bench.matching --out BENCHMARKS.md [--quick]
 
 For each size, a day is generated (not timed), then solved end to end
 (read scenario, exact allocation, write plan) in fresh child processes, so
 wall time and peak memory (max RSS) are the process's own; medians are
 reported. V is compared with an independent LP optimum (HiGHS, one LP per
-category, see :mod:`engine.bench.lp_bound`) and with the coordinators' greedy
-method (:mod:`engine.bench.greedy`). Results replace the ``matching`` section
+category, see :mod:`bench.lp_bound`) and with the coordinators' greedy
+method (:mod:`bench.greedy`). Results replace the ``matching`` section
 of BENCHMARKS.md.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from engine.bench.report import machine, markers, write_section
+from bench.report import machine, markers, write_section
 
 SECTION = "matching"
 
@@ -81,8 +81,8 @@ def child(path: str, workers: int) -> None:
 
 
 def run_size(size: Size, folder: Path, seed: int, workers: int, lp: bool) -> dict:
-    from engine.bench.greedy import greedy_allocation
-    from engine.bench.lp_bound import lp_optimum
+    from bench.greedy import greedy_allocation
+    from bench.lp_bound import lp_optimum
     from engine.generate import generate_scenario
     from engine.scenario.reader import load_scenario
     from engine.scenario.writer import write_json_atomic
@@ -102,7 +102,7 @@ def run_size(size: Size, folder: Path, seed: int, workers: int, lp: bool) -> dic
             [
                 sys.executable,
                 "-m",
-                "engine.bench.matching",
+                "bench.matching",
                 "--child",
                 str(path),
                 "--workers",
@@ -196,7 +196,7 @@ def render(rows: list[dict], seed: int, workers: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.bench.matching")
+    parser = argparse.ArgumentParser(prog="python -m bench.matching")
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--workers", type=int, default=2)

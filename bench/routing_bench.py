@@ -8,7 +8,7 @@ Usage (the stable CLI; ``main`` takes the arguments after ``bench-routing``)::
 after another in this process. Every (instance, solver) run prints one JSON object on
 stdout with at least the keys ``instance``, ``solver``, ``vehicles``, ``distance``,
 ``feasible``, ``gap_pct``, ``seconds``, ``routes``. ``feasible``, ``distance`` and
-``vehicles`` come from :mod:`engine.bench.feasibility`, never from the solver; a solver
+``vehicles`` come from :mod:`bench.feasibility`, never from the solver; a solver
 that crashes or finds nothing yields ``feasible: false`` with an ``error`` key. A file
 that does not exist or cannot be read exits with status 2 before anything runs.
 """
@@ -25,9 +25,9 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from engine.bench.feasibility import check_solution
-from engine.bench.instances import Instance, InstanceError, read_instance
-from engine.bench.peers import SOLVERS, Objective, solve_with
+from bench.feasibility import check_solution
+from bench.instances import Instance, InstanceError, read_instance
+from bench.peers import SOLVERS, Objective, solve_with
 
 PROG = "jessr bench-routing"
 
@@ -152,7 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The standalone parser (``python -m engine.bench.routing_bench``)."""
+    """The standalone parser (``python -m bench.routing_bench``)."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     add_arguments(parser)
     return parser

@@ -16,7 +16,7 @@ Solvers run one at a time and each may use the machine's cores (:data:`CORES`): 
 and Jessr do; PyVRP and OR-Tools' routing search are single-threaded libraries.
 
 Every adapter returns routes as lists of the instance's own node numbers (depot left
-out); it never scores them — :mod:`engine.bench.feasibility` does.
+out); it never scores them — :mod:`bench.feasibility` does.
 
 Integer scaling (PyVRP, VROOM and OR-Tools need integers): for Li & Lim and Solomon the
 exact Euclidean distance is multiplied by :data:`TIME_SCALE` = 1000 and rounded *up*
@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.bench.instances import Instance, distance_matrix
+from bench.instances import Instance, distance_matrix
 
 TIME_SCALE = 1000
 # Cores a solver may use: the benchmark machine's two, or fewer where there are fewer.
