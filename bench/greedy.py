@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from engine.checker import great_circle_km_array, request_value
+from engine.checker import request_value
 from engine.scenario.model import Scenario
+from geodesy import great_circle_km
 from matching.geo import chord_for_km, unit_vectors
 
 NEAREST = 32
@@ -66,7 +67,7 @@ def greedy_allocation(scenario: Scenario) -> GreedyResult:
                     wide = np.asarray(tree.query_ball_point(points[i], radius), dtype=np.int64)
                     cand = np.setdiff1d(wide, cand)
                 idx = cand[stock[cand] > 0]
-                km = great_circle_km_array(lat[idx], lon[idx], r.lat, r.lon)
+                km = great_circle_km(lat[idx], lon[idx], r.lat, r.lon)
                 for j in np.argsort(km, kind="stable"):
                     if missing == 0 or km[j] > policy.max_distance_km:
                         break

@@ -11,8 +11,9 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-from engine.checker import great_circle_km_array, request_value
+from engine.checker import request_value
 from engine.scenario.model import Scenario
+from geodesy import great_circle_km
 
 
 def lp_optimum(scenario: Scenario) -> tuple[float, int]:
@@ -46,7 +47,7 @@ def _category_lp(scenario: Scenario, category: str) -> tuple[float, int]:
         block = reqs[lo : lo + 2000]
         rlat = np.array([r.lat for r in block])
         rlon = np.array([r.lon for r in block])
-        km = great_circle_km_array(slat[None, :], slon[None, :], rlat[:, None], rlon[:, None])
+        km = great_circle_km(slat[None, :], slon[None, :], rlat[:, None], rlon[:, None])
         b, s = np.nonzero(km <= policy.max_distance_km)
         keep = np.array(
             [

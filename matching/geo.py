@@ -1,8 +1,8 @@
-"""Great-circle geometry, vectorised.
+"""Sphere geometry for the allocation: nearest-neighbour helpers, vectorised.
 
-Distances are on a sphere of radius 6371.009 km (the mean Earth radius that
-``geopy.distance.great_circle`` uses, which is what the exchange format names).
-Coordinates are WGS84 decimal degrees, ``lat`` before ``lon``; results in km.
+The distance itself is :func:`geodesy.great_circle_km` (re-exported here with
+``EARTH_RADIUS_KM``): one implementation shared with ``routing``. Coordinates
+are WGS84 decimal degrees, ``lat`` before ``lon``; results in km.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-EARTH_RADIUS_KM = 6371.009
+from geodesy import EARTH_RADIUS_KM, great_circle_km
+
+__all__ = ["EARTH_RADIUS_KM", "chord_for_km", "great_circle_km", "unit_vectors"]
 
 
 def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
@@ -26,29 +28,3 @@ def chord_for_km(km: float) -> float:
     """The unit-sphere chord length of a great-circle distance of ``km``."""
     angle = min(km / EARTH_RADIUS_KM, np.pi)
     return float(2.0 * np.sin(angle / 2.0))
-
-
-def great_circle_km(
-    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
-) -> NDArray[np.float64]:
-    """Element-wise (broadcasting) great-circle distance in km.
-
-    Uses the same formula as geopy's ``great_circle`` (atan2 of the Vincenty
-    special case), which is well conditioned at all distances.
-    """
-    la1 = np.radians(np.asarray(lat1, dtype=np.float64))
-    la2 = np.radians(np.asarray(lat2, dtype=np.float64))
-    dlo = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
-    sin_la1, cos_la1 = np.sin(la1), np.cos(la1)
-    sin_la2, cos_la2 = np.sin(la2), np.cos(la2)
-    sin_dlo, cos_dlo = np.sin(dlo), np.cos(dlo)
-    num = np.hypot(cos_la2 * sin_dlo, cos_la1 * sin_la2 - sin_la1 * cos_la2 * cos_dlo)
-    den = sin_la1 * sin_la2 + cos_la1 * cos_la2 * cos_dlo
-    return EARTH_RADIUS_KM * np.arctan2(num, den)
-
-
-def distance_matrix_km(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
-    """All-pairs great-circle distances (n×n) in km."""
-    la = np.asarray(lat, dtype=np.float64)
-    lo = np.asarray(lon, dtype=np.float64)
-    return great_circle_km(la[:, None], lo[:, None], la[None, :], lo[None, :])

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import geodesy
+
 INF = math.inf
-EARTH_RADIUS_KM = 6371.009  # geopy.distance.great_circle's sphere
+EARTH_RADIUS_KM = geodesy.EARTH_RADIUS_KM  # geopy.distance.great_circle's sphere
 
 
 def _check_window(owner: str, name: str, window: tuple[float, float]) -> None:
@@ -210,23 +212,17 @@ class RoutingProblem:
 def great_circle_km(
     lat: Sequence[float] | np.ndarray, lon: Sequence[float] | np.ndarray
 ) -> np.ndarray:
-    """All-pairs great-circle km (same formula as geopy's ``great_circle``)."""
-    la = np.radians(np.asarray(lat, dtype=float))
-    lo = np.radians(np.asarray(lon, dtype=float))
+    """All-pairs great-circle km (n×n, zero diagonal) of validated WGS84 points.
+
+    The distance itself is :func:`geodesy.great_circle_km` (geopy's formula).
+    """
+    la = np.asarray(lat, dtype=float)
+    lo = np.asarray(lon, dtype=float)
     if la.shape != lo.shape or la.ndim != 1:
         raise ValueError("lat and lon must be 1-d arrays of equal length")
-    if np.any(np.abs(np.degrees(la)) > 90) or np.any(np.abs(np.degrees(lo)) > 180):
+    if np.any(np.abs(la) > 90) or np.any(np.abs(lo) > 180):
         raise ValueError("lat must be in [-90, 90] and lon in [-180, 180]")
-    sin_la, cos_la = np.sin(la), np.cos(la)
-    dlon = lo[None, :] - lo[:, None]
-    cos_d, sin_d = np.cos(dlon), np.sin(dlon)
-    # geopy's atan2 form is numerically stable for tiny and antipodal distances.
-    y = np.sqrt(
-        (cos_la[None, :] * sin_d) ** 2
-        + (cos_la[:, None] * sin_la[None, :] - sin_la[:, None] * cos_la[None, :] * cos_d) ** 2
-    )
-    x = sin_la[:, None] * sin_la[None, :] + cos_la[:, None] * cos_la[None, :] * cos_d
-    d = EARTH_RADIUS_KM * np.arctan2(y, x)
+    d = geodesy.great_circle_km(la[:, None], lo[:, None], la[None, :], lo[None, :])
     np.fill_diagonal(d, 0.0)
     return d
 

@@ -6,15 +6,12 @@ import subprocess
 import sys
 from collections import Counter
 
-import numpy as np
 import pytest
-from geopy.distance import great_circle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matching.flow
 from matching import solve
-from matching.geo import great_circle_km
 from tests.matching.conftest import random_problem
 from tests.matching.reference_lp import eligible_pairs, reference_optimum
 
@@ -90,15 +87,6 @@ def test_process_pool_gives_the_same_plan():
     problem = random_problem(6, 60, 400, 3, 80.0)
     pooled = solve(problem, MatchingParams(workers=2, parallel_min_needs=0))
     assert pooled.allocations == solve(problem).allocations
-
-
-def test_numpy_distances_match_geopy():
-    rng = np.random.default_rng(0)
-    a = rng.uniform((-89, -179), (89, 179), size=(300, 2))
-    b = rng.uniform((-89, -179), (89, 179), size=(300, 2))
-    ours = great_circle_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
-    ref = [great_circle(tuple(x), tuple(y)).km for x, y in zip(a, b, strict=True)]
-    np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-9)
 
 
 def test_matching_imports_no_stateful_layer():

@@ -7,18 +7,31 @@ import math
 import numpy as np
 import pytest
 
-from routing import RoutingProblem, Shipment, SolveParams, Vehicle, great_circle_km
+import geodesy
+from routing import (
+    GeoRoutingProblem,
+    RoutingProblem,
+    Shipment,
+    SolveParams,
+    Vehicle,
+    great_circle_km,
+)
 
 
-def test_great_circle_matches_geopy() -> None:
-    geopy_distance = pytest.importorskip("geopy.distance")
-    lat = [36.8065, 35.1676, 33.8869, -33.9]
-    lon = [10.1815, 8.8365, 9.5375, 151.2]
+def test_distances_from_coordinates_are_one_function_to_the_bit() -> None:
+    # The matrix, a geographic problem's on-demand legs and geodesy agree exactly,
+    # so a part's sub-matrix equals the block of the whole day's matrix.
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(30, 38, 60), rng.uniform(7, 12, 60)
     d = great_circle_km(lat, lon)
-    for i in range(4):
-        for j in range(4):
-            ref = geopy_distance.great_circle((lat[i], lon[i]), (lat[j], lon[j])).km
-            assert d[i, j] == pytest.approx(ref, rel=1e-12, abs=1e-9)
+    assert np.all(np.diag(d) == 0.0)
+    i, j = rng.integers(0, 60, 500), rng.integers(0, 60, 500)
+    pairs = np.where(i == j, 0.0, geodesy.great_circle_km(lat[i], lon[i], lat[j], lon[j]))
+    np.testing.assert_array_equal(d[i, j], pairs)
+    geo = GeoRoutingProblem(lat, lon, 1.3, (), ())
+    np.testing.assert_array_equal(geo.road_km(i, j), pairs * 1.3)
+    with pytest.raises(ValueError, match="lat must be in"):
+        great_circle_km([91.0], [0.0])
 
 
 def test_from_coordinates_applies_road_factor_and_is_read_only() -> None:
