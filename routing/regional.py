@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+import geodesy
 from routing.backends import Routes
 from routing.evaluate import check_route
 from routing.feasibility import alone_feasibility, alone_feasibility_by
@@ -123,16 +124,9 @@ class GeoRoutingProblem:
 
     def road_km(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Road km from locations ``a`` to locations ``b`` (broadcast index arrays)."""
-        la, lo = np.radians(self.lat), np.radians(self.lon)
         a, b = np.asarray(a), np.asarray(b)
-        la_i, la_j = la[a], la[b]
-        dlon = lo[b] - lo[a]
-        cos_i, cos_j, sin_i, sin_j = np.cos(la_i), np.cos(la_j), np.sin(la_i), np.sin(la_j)
-        cos_d, sin_d = np.cos(dlon), np.sin(dlon)
-        # Same expression, same order as great_circle_km: equal floats to the bit.
-        y = np.sqrt((cos_j * sin_d) ** 2 + (cos_i * sin_j - sin_i * cos_j * cos_d) ** 2)
-        x = sin_i * sin_j + cos_i * cos_j * cos_d
-        d = EARTH_RADIUS_KM * np.arctan2(y, x)
+        # The function great_circle_km's matrix is built from: equal floats to the bit.
+        d = geodesy.great_circle_km(self.lat[a], self.lon[a], self.lat[b], self.lon[b])
         d = np.where(a == b, 0.0, d)
         return d * self.road_factor
 
