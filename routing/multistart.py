@@ -4,7 +4,7 @@ Where a run ends on the public benchmarks is set early, by the basin its
 search falls into: from one and the same fleet plan, 60 s runs on Li & Lim
 400 ended anywhere from +0.1 % to +18.4 % above the best-known distance, and
 the fleet phase reaches Solomon R104's 9 routes in some runs and not in
-others (``routing/README.md``). Splitting one core's time into restarts did
+others (``docs/experiments.md``). Splitting one core's time into restarts did
 not help (best of three third-length runs: 4 better, 3 worse, 1 tie), but a
 second core gives a second full-length draw for free.
 
@@ -116,12 +116,12 @@ def child_params(params: SolveParams, index: int) -> SolveParams:
 
     Every odd search has a patient fleet phase (``SolveParams.patient_fleet``).
     Patience in every search lost distance on most instances, where it spent
-    the fleet share on a hopeless target (eleventh session); with one patient
+    the fleet share on a hopeless target (2026-12-03); with one patient
     search and one that keeps the stall rules, the best of the two takes the
     fewer vehicles where patience found them. Li & Lim 400 at 60 s, same
     machine: the best-known vehicle count on 36 instances of 60 against 31
     with two rule-keeping searches, never more vehicles (``routing/README.md``,
-    twelfth session).
+    2026-12-03).
     """
     return replace(params, patient_fleet=True) if index % 2 else params
 
@@ -132,7 +132,7 @@ def search_params(problem: RoutingProblem, params: SolveParams) -> SolveParams:
     On a distance-only problem (every shipment required, no vehicle cost:
     CVRP) the searches start cold, without VROOM's warm start: from VROOM's
     plan PyVRP tends to keep its route structure. On CVRPLIB X at 10 s
-    (ninth session), two warm searches were behind PyVRP alone on 4 of 5
+    (2026-12-02), two warm searches were behind PyVRP alone on 4 of 5
     instances, a warm and a cold one on 3, two cold ones on none (4 better,
     1 tie: the caller's seed then replays PyVRP's own run, and the second
     seed is a second draw). Elsewhere the fleet phase or the prizes make

@@ -54,14 +54,14 @@ RETRIES = 4
 # ... except in a *patient* search (the second of two, routing.multistart)
 # on a long run (at least PATIENT_SECONDS) of a model with pairs: it keeps
 # at a target until its time is up, as in Nagata and Bräysy's original.
-# Measured on Li & Lim 400 at 60 s (``routing/README.md``, eleventh
-# session): the step rule gave up targets with 20 s of the fleet share left
+# Measured on Li & Lim 400 at 60 s (``docs/experiments.md``, 2026-12-03):
+# the step rule gave up targets with 20 s of the fleet share left
 # that 10-20 s more reached, but patience in every search also spent the
 # share on hopeless targets, and distance suffered. So one search bets on
-# vehicles and the other keeps the rules (twelfth session). Client-only
+# vehicles and the other keeps the rules (2026-12-03). Client-only
 # models keep the rules here: a patient search of clients only hands the
 # target this search gave up to absence rounds instead, a different search
-# (pyvrp_fleet; thirteenth session: Solomon R104's 9 routes, which 24 s of
+# (pyvrp_fleet; 2026-12-04: Solomon R104's 9 routes, which 24 s of
 # patience here missed by one client).
 PATIENT_SECONDS = 15.0
 PERTURB_MOVES = 100  # random relocations/exchanges tried after each ejection

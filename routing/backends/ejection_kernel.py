@@ -293,7 +293,7 @@ def ges_steps(
 
     One iteration takes the request on top of the ejection pool ``ep``:
     inserted at a random feasible place if there is one (cheapest-first was
-    measured worse on distance, see routing/README.md); otherwise its
+    measured worse on distance, see docs/experiments.md); otherwise its
     penalty counter goes up, and the ``kmax`` or fewer requests of one route
     whose ejection lets it in with the least summed counters are ejected
     (ties drawn at random) and pushed on the pool, then the plan is shaken

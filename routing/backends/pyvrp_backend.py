@@ -240,7 +240,7 @@ def _fleet_first(
 def _ruin_first(data: pyvrp.ProblemData) -> bool:
     """Ruin and recreate before PyVRP's distance search: on models with pairs.
 
-    Measured at the reduced fleet (sixth session, ``routing/README.md``): on
+    Measured at the reduced fleet (2026-12-01, Intel Xeon, ``docs/experiments.md``): on
     Li & Lim 400 at 60 s it beat PyVRP's search alone on 12 of 16 instances
     (lc2_4_9 27.0 % → 0.0 % above the BKS distance); on Solomon at 10 s
     (clients only, where PyVRP's operators are at their strongest) it was a

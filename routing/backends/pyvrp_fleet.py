@@ -22,17 +22,17 @@ is a feasible plan with one route fewer, and the next target starts from it.
 Each target first gets PyVRP's own penalised search (cheap when the target
 is easy, and better on wide-window instances), then absence rounds.
 
-Since the fifth session the hard targets go to the guided ejection search
+Since 2026-12-01 the hard targets go to the guided ejection search
 (:mod:`routing.backends.ejection`), a compiled route minimiser that reached
 the best-known vehicle count on Li & Lim instances where absence rounds
 stayed one to five routes above. PyVRP's penalised search still takes each
 target first: when it succeeds its plans keep PyVRP's good distances,
-which the ejection search's plans do not (measured: ``routing/README.md``).
+which the ejection search's plans do not (measured: ``docs/experiments.md``).
 Absence rounds remain for models the ejection kernel declines (several
 vehicle types, duration limits, ...). The distance those plans lose is
 the job of :mod:`routing.backends.ruin`, which the PyVRP backend runs after
 this phase on models with pairs.
-Measurements: ``routing/README.md`` ("Fleet minimisation") and
+Measurements: ``routing/README.md`` ("Benchmark-only machinery") and
 ``BENCHMARKS.md``.
 """
 
@@ -263,7 +263,7 @@ def _absence_after_ejection(data: pyvrp.ProblemData, seconds: float, patient: bo
     up Solomon R104's 9 routes with 4-6 clients in its pool, and 24 s of
     patience still left one out, while absence rounds, a different search,
     reached them in every run (3 s and 7 s in the two logged ones;
-    thirteenth session, ``routing/README.md``). Models with pairs get patience inside the
+    2026-12-04, AMD EPYC, ``routing/README.md``). Models with pairs get patience inside the
     ejection search instead.
     """
     from routing.backends import ejection

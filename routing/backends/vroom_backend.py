@@ -36,7 +36,7 @@ MAX_EXPLORATION = 5  # VROOM's most thorough level (its command line's default)
 # its timeout evenly between its searches (more of them, and deeper, at
 # higher levels), so a level whose searches cannot finish cuts every one
 # short: on those days at 17 s, level 5 delivered 3-7 % less than level 2
-# (routing/README.md, ninth session). Benchmark instances (tight windows,
+# (routing/README.md, measured 2026-12-02). Benchmark instances (tight windows,
 # every shipment required) run 5-10 times slower per shipment, so the
 # benchmark families keep a fixed level (SolveParams.vroom_exploration).
 FULL_SEARCH_SECONDS = (7.6, 24.0, 47.0, 85.0, 129.0)
@@ -45,7 +45,7 @@ SEARCH_EXPONENT = 2.5
 # search gains little, cutting most of it loses much. At 17 s a level
 # predicted at 1.4 times the time did 3 % better than the lower one, which
 # finished at 60 % of it; at 2.5 times, about as well; at 4 times, 2-5 %
-# worse (routing/README.md, ninth session).
+# worse (measured 2026-12-02, AMD EPYC).
 OVERRUN = 1.5
 
 
