@@ -104,8 +104,11 @@ def drop_reasons(
 ) -> list[str | None]:
     """Per shipment, ``None`` if some vehicle can serve it alone, else why not.
 
-    Clears ``feas`` for shipments picked up and delivered at one place: that
-    would be one stop, and a stop unloads before it loads, so it can't be both.
+    Clears ``feas`` for shipments picked up and delivered at one location
+    index: that would be one stop, and a stop unloads before it loads, so it
+    can't be both. A caller with a pickup and a delivery at the same place
+    gives the delivery its own location 0 km away (``engine.dispatch`` does),
+    which makes them two stops.
     """
     feas[:, same_place] = False
     any_feas = feas.any(axis=0)
