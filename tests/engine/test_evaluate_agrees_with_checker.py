@@ -24,7 +24,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine.checker import check_plan
+from engine.checker import CheckReport, check_plan
 from engine.dispatch import DispatchProblem, plan_routes, routing_problem
 from engine.scenario.plan import Plan, PlanAllocation
 from engine.scenario.reader import parse_scenario
@@ -178,8 +178,8 @@ def visits_of(dispatch: DispatchProblem, problem: RoutingProblem, nodes: tuple[i
     ]
 
 
-def judge(doc: dict[str, Any], case: Case, visits: list) -> list[str]:
-    """The checker's violations of a plan holding the case's allocations and one route."""
+def judge(doc: dict[str, Any], case: Case, visits: list) -> CheckReport:
+    """The checker's report on a plan holding the case's allocations and one route."""
     on_route = {a for v in visits for a in (*v["pickups"], *v["deliveries"])}
     plan = {
         "version": 1,
@@ -195,13 +195,13 @@ def judge(doc: dict[str, Any], case: Case, visits: list) -> list[str]:
         ],
         "unmet": [],
     }
-    return list(check_plan(parse_scenario(doc), plan).violations)
+    return check_plan(parse_scenario(doc), plan)
 
 
 def agree(doc: dict[str, Any], case: Case, visits: list) -> bool:
     """Both sides' verdict on ``doc`` (a probe of the case); fails if they differ."""
     _, _, chk = evaluate(doc, case)
-    violations = judge(doc, case, visits)
+    violations = judge(doc, case, visits).violations
     assert chk.feasible == (not violations), (chk.error, violations)
     return chk.feasible
 
@@ -215,8 +215,7 @@ def test_evaluator_and_checker_agree_on_random_routes(case: Case) -> None:
     places = [(v["lat"], v["lon"]) for v in visits]
     if any(a == b for a, b in itertools.pairwise(places)):
         event("consecutive visits at the same coordinates")
-    assert agree(case.doc, case, visits) == chk.feasible
-    if not chk.feasible:
+    if not agree(case.doc, case, visits):
         return
     route = to_route(problem, case.volunteer, case.nodes)
     assert verify_route(problem, route) is None
@@ -227,18 +226,9 @@ def test_evaluator_and_checker_agree_on_random_routes(case: Case) -> None:
         return
     (written_route,) = written
     assert [{k: v[k] for k in visits[0]} for v in written_route["visits"]] == visits
-    assert judge(case.doc, case, written_route["visits"]) == []
+    report = judge(case.doc, case, written_route["visits"])
+    assert report.valid, report.violations
     # Distance: the checker's road km of the route (legs from and to home included).
-    report = check_plan(
-        parse_scenario(case.doc),
-        {
-            "allocations": [
-                {"id": a.id, "supply": a.supply, "request": a.request, "quantity": a.quantity}
-                for a in case.allocations
-            ],
-            "routes": written,
-        },
-    )
     assert math.isclose(report.route_km, chk.distance, rel_tol=1e-12, abs_tol=1e-12)
 
     volunteer = case.doc["volunteers"][case.volunteer]
