@@ -23,7 +23,7 @@ from engine.scenario.plan import Plan, PlanAllocation
 from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
 from engine.solve import solve_scenario
-from routing.evaluate import check_route, verify_route
+from routing.evaluate import check_route, to_route, verify_route
 from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
 
@@ -164,7 +164,7 @@ def test_greedy_insertion_carries_the_town_centre(
     checked(
         scenario,
         dispatch,
-        [routing.evaluate.to_route(problem, v, nodes) for v, nodes in sorted(routes.items())],
+        [to_route(problem, v, nodes) for v, nodes in sorted(routes.items())],
     )
     assert all(check_route(problem, v, nodes).feasible for v, nodes in routes.items())
 
