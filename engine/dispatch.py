@@ -3,6 +3,18 @@
 Units at this boundary: the routing problem works in road km and minutes
 after midnight; a volunteer's speed becomes km per minute; a shipment's load
 is units × weight_kg and its value the allocation's value (w(r) × units).
+
+Locations: the routing model makes consecutive nodes at one location index a
+single stop, and a stop unloads before it loads. So coordinates become one
+location *per side*: supplies and volunteer homes share the pickup-side
+location of their coordinates, requests the delivery-side one. A lot and a
+household at the same coordinates (a geocoder falling back to a town's
+centre) are then two locations 0 km apart, and their allocation is routed
+as the spec allows: a pickup visit, then a separate delivery visit at the
+same coordinates. All pickups at one place still share a visit, and so do all
+deliveries; the price is that a route delivering and picking up at one place
+makes two visits there (one ``stop_minutes`` more) where the spec would
+allow one.
 """
 
 from __future__ import annotations
@@ -36,10 +48,11 @@ def routing_problem(
     policy = scenario.policy
     supplies = {s.id: s for s in scenario.supplies}
     requests = {r.id: r for r in scenario.requests}
-    index: dict[tuple[float, float], int] = {}
+    index: dict[tuple[float, float, bool], int] = {}
 
-    def loc(lat: float, lon: float) -> int:
-        return index.setdefault((lat, lon), len(index))
+    def loc(lat: float, lon: float, delivery: bool = False) -> int:
+        # Keyed by side too: see the module docstring (co-located pairs).
+        return index.setdefault((lat, lon, delivery), len(index))
 
     vehicles = []
     for v in scenario.volunteers:
@@ -62,7 +75,7 @@ def routing_problem(
             Shipment(
                 id=a.id,
                 pickup=loc(s.lat, s.lon),
-                delivery=loc(r.lat, r.lon),
+                delivery=loc(r.lat, r.lon, delivery=True),
                 load=a.quantity * scenario.categories[s.category].weight_kg,
                 value=values[a.id],
                 pickup_service=service,
@@ -70,7 +83,7 @@ def routing_problem(
                 delivery_window=(float(r.window[0]), float(r.window[1])),
             )
         )
-    coords = np.array(list(index), dtype=np.float64).reshape(-1, 2)
+    coords = np.array([key[:2] for key in index], dtype=np.float64).reshape(-1, 2)
     # Coordinates, not a matrix: a national day (~36,000 locations) would
     # need ~10 GB dense; routing.solve builds matrices only as large as it
     # can afford (the whole day when small, per region when large).

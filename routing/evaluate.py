@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from routing.problem import RoutingProblem
 from routing.result import Route, Stop
 
-LOAD_EPS = 1e-9  # relative: loads are sums of floats (kg); orders of summation differ
+# Absolute, in load units (Jessr: kg), the plan checker's tolerance. Loads are
+# summed in a canonical order (a stop's deliveries, then its pickups, each by
+# node code) that plan visits list in turn, so the checker adds the same floats
+# in the same order; a relative tolerance would accept, on a large capacity,
+# loads the checker rejects.
+LOAD_EPS = 1e-9
 TIME_EPS = 0.0  # times: no tolerance, backends keep integer slack (ceil/inward rounding)
 
 
@@ -96,7 +101,7 @@ def check_route(problem: RoutingProblem, vehicle: int, nodes: Sequence[int]) -> 
             start_load += ships[k].load
         elif tally != 11:
             return _fail(f"shipment {ships[k].id!r} not paired once on the route", k)
-    cap_tol = LOAD_EPS * max(1.0, veh.capacity)
+    cap_tol = LOAD_EPS
     if start_load > veh.capacity + cap_tol:
         heaviest = max(on_board, key=lambda k: (ships[k].load, k))
         return _fail(f"start load {start_load:.6g} exceeds capacity {veh.capacity:.6g}", heaviest)

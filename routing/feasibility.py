@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from routing.evaluate import LOAD_EPS
 from routing.problem import RoutingProblem, Shipment, Vehicle
 from routing.result import Reason
 
@@ -90,7 +91,7 @@ def alone_feasibility_by(
             t_q = np.where(dl[None, :], t_q_dl, t_q)
             t_p = np.where(dl[None, :], s0, t_p)
         back = t_q + q_svc[None, :] + dist(q[None, :], end) / speed
-        cap_ok = load[None, :] <= cap * (1 + 1e-9)
+        cap_ok = load[None, :] <= cap + LOAD_EPS  # the evaluator's tolerance
         win_ok = (t_p <= p_close[None, :]) & (t_q <= q_close[None, :]) & cap_ok
         feas[b : b + block] = win_ok & (back <= s1)
         window_ok_any |= win_ok.any(axis=0)
@@ -103,8 +104,11 @@ def drop_reasons(
 ) -> list[str | None]:
     """Per shipment, ``None`` if some vehicle can serve it alone, else why not.
 
-    Clears ``feas`` for shipments picked up and delivered at one place: that
-    would be one stop, and a stop unloads before it loads, so it can't be both.
+    Clears ``feas`` for shipments picked up and delivered at one location
+    index: that would be one stop, and a stop unloads before it loads, so it
+    can't be both. A caller with a pickup and a delivery at the same place
+    gives the delivery its own location 0 km away (``engine.dispatch`` does),
+    which makes them two stops.
     """
     feas[:, same_place] = False
     any_feas = feas.any(axis=0)

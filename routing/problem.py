@@ -136,7 +136,11 @@ class RoutingProblem:
 
     ``stop_time`` is the fixed time of one stop: consecutive nodes of a route
     at the same location form one stop and share it (Jessr: policy
-    ``stop_minutes``). The distance matrix is stored as a read-only copy.
+    ``stop_minutes``). A stop unloads before it loads, so a shipment whose
+    pickup and delivery are one location can't be served; two locations at
+    distance 0 make two stops at one place (Jessr gives deliveries their own
+    locations: ``engine.dispatch``). The distance matrix is stored as a
+    read-only copy.
     """
 
     distance: np.ndarray

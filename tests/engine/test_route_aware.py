@@ -124,16 +124,31 @@ def test_loads_heavier_than_any_vehicle_travel_in_pieces():
 
 
 def test_stock_nobody_else_wants_still_goes_to_an_unreachable_household():
-    # The household lives at the depot: no route can serve it (one stop cannot
-    # both load and unload the same parcel). Round 2 forbids the pair, nobody
-    # else wants the stock, and the top-up gives it back: unrouted, for V.
-    scenario = day([request("R1", TUNIS, 3)], [VOLUNTEER])
+    # R1's window closes before the volunteer's shift starts: no route can
+    # serve it. Round 2 forbids the pair, nobody else wants the stock, and the
+    # top-up gives it back: unrouted, for V.
+    scenario = day([request("R1", ARIANA, 3, window=["08:00", "09:00"])], [VOLUNTEER])
     outcome = solve_scenario(scenario, time_limit=2)
     assert outcome.banned_pairs == 1
     assert [(a.request, a.quantity) for a in outcome.plan.allocations] == [("R1", 1)]
-    assert [u.reason for u in outcome.plan.unrouted] == ["unreachable"]
+    assert [u.reason for u in outcome.plan.unrouted] == ["window"]
     report = valid(scenario, outcome)
     assert report.allocated_value > 0 and report.delivered_value == 0
+
+
+def test_a_household_at_the_depot_is_carried_in_two_visits_there():
+    # Lot, household and volunteer at the same coordinates (a geocoder's town
+    # centre): one visit cannot load and unload the same parcel, but two can.
+    scenario = day([request("R1", TUNIS, 3)], [VOLUNTEER])
+    outcome = solve_scenario(scenario, time_limit=2)
+    assert outcome.banned_pairs == 0
+    assert outcome.plan.unrouted == ()
+    (route,) = outcome.plan.routes
+    assert [(v.lat, v.lon) for v in route.visits] == [TUNIS, TUNIS]
+    assert [(v.pickups, v.deliveries) for v in route.visits] == [(("A1",), ()), ((), ("A1",))]
+    assert route.distance_km == 0
+    report = valid(scenario, outcome)
+    assert report.delivered_value == report.allocated_value > 0
 
 
 def test_feedback_loop_on_a_generated_day_is_valid_and_never_loses_delivered_value(
