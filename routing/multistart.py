@@ -25,11 +25,15 @@ fleet phase (:func:`child_params`).
 Without an executor only this process's search runs (:mod:`routing.piece`):
 running the others one after another would split one core's time into
 restarts, which did not help (above); the plan is then search 0's, as
-reproducible per seed as before.
+reproducible per seed as before. (:func:`solve_searches` can run them one
+after another all the same, for runs bounded by work rather than time.)
 
-Data: each search gets the problem pickled (its matrix and records; 8 MB for
-a 1,000-location benchmark instance, well under a second to ship) and sends
-back only its node-code routes.
+Data: each search gets the problem pickled (its matrix and records) and
+sends back only its node-code routes. Measured 2026-12-07 on the 2-core AMD
+EPYC, loaded: a 1,001-location problem (the largest benchmark instances) is
+8.1 MB, 23 ms to pickle and 63 ms to reach a worker; a 4,001-location one is
+129 MB and 2.9 s, which would want shared memory before searches are run on
+problems that large in one piece.
 """
 
 from __future__ import annotations
@@ -58,19 +62,26 @@ def solve_searches(
     deadline: float,
     initial: Routes | None,
     searches: int,
-    executor: Executor,
+    executor: Executor | None,
 ) -> tuple[Routes, str, list[str | None]]:
-    """Best of ``searches`` portfolio runs in parallel; same return as the portfolio.
+    """Best of ``searches`` portfolio runs; same return as the portfolio.
 
-    Search 0 runs in this process, the others on ``executor``.
+    Search 0 runs in this process, the others on ``executor`` at the same
+    time. With ``executor=None`` the others run here after search 0, one
+    after another, to the same deadline: only for runs bounded by work
+    rather than time, whose result is then the one a pool gives
+    (:mod:`routing.piece` runs search 0 alone in-process otherwise).
     """
     one = search_params(problem, replace(params, searches=1))
     threads = max(1, params.workers // searches)
-    others: list[tuple[Future[tuple[Routes, str]], int]] = []
+    others: list[tuple[int, tuple, Future[tuple[Routes, str]] | None]] = []
     for i in range(1, searches):
         args = (problem, child_params(one, i), seed + i, deadline, initial, threads)
+        if executor is None:
+            others.append((seed + i, args, None))
+            continue
         try:
-            others.append((executor.submit(_search, *args), seed + i))
+            others.append((seed + i, args, executor.submit(_search, *args)))
         except Exception as exc:  # a broken or shut-down pool: one search is still a result
             log.warning("search with seed %d not started: %s", seed + i, exc)
             break
@@ -84,8 +95,8 @@ def solve_searches(
         # process was, they may be too (PyVRP overran 10 s by 0.3 s on
         # X-n1001 in both, and the other search's better plan was thrown away).
         until = max(deadline, time.monotonic()) + GRACE_SECONDS
-        for future, other_seed in others:
-            answer = _answer(future, other_seed, until)
+        for other_seed, args, future in others:
+            answer = _answer(future, other_seed, until) if future else _in_process(args)
             if answer is None:
                 continue
             their_routes, their_winner = answer
@@ -94,8 +105,9 @@ def solve_searches(
             if key > best_key:
                 routes, winner, best_key = their_routes, their_winner, key
     finally:
-        for future, _ in others:
-            future.cancel()  # one still queued (a busy executor) never starts
+        for _, _, future in others:
+            if future:
+                future.cancel()  # one still queued (a busy executor) never starts
     return routes, winner, reasons
 
 
@@ -154,6 +166,15 @@ def _answer(
     except Exception:  # the worker raised or died (a broken pool): ours stands
         log.warning("search with seed %d failed", seed, exc_info=True)
     return None
+
+
+def _in_process(args: tuple) -> tuple[Routes, str] | None:
+    """Another search run here; None if it failed (this process's search stands)."""
+    try:
+        return _search(*args)
+    except Exception:
+        log.warning("search with seed %d failed", args[2], exc_info=True)
+        return None
 
 
 def _search(

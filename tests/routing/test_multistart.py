@@ -88,6 +88,19 @@ def test_the_best_search_is_kept_whichever_process_ran_it(
     assert winner == f"seed{good}"
 
 
+@pytest.mark.parametrize("good", [0, 1, 2])
+def test_without_an_executor_the_searches_run_here_with_the_same_outcome(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes, good: int
+) -> None:
+    by_seed = {s: (full if s == good else worse(full)) for s in range(3)}
+    by_seed[3] = "raise"  # a failing search is ignored here too
+    monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
+    routes, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=4, executor=None
+    )
+    assert (routes, winner) == (full, f"seed{good}")
+
+
 def test_equal_searches_keep_this_process_own_result(
     monkeypatch: pytest.MonkeyPatch,
     problem: RoutingProblem,
