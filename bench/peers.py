@@ -443,7 +443,12 @@ def solve_jessr(
         params = routing.SolveParams(time_limit=time_limit, workers=CORES, searches=CORES)
     except TypeError:
         params = routing.SolveParams(time_limit=time_limit)
-    result = routing.solve(problem, params, seed)
+    # The extra searches run on a pool of their own (engine.executors): the
+    # solver never forks by itself.
+    from engine.executors import process_pool
+
+    with process_pool(params.searches) as executor:
+        result = routing.solve(problem, params, seed, executor=executor)
     routes: list[list[int]] = []
     for route in result.routes:
         nodes: list[int] = []

@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
+    from engine.executors import process_pool
     from engine.progress import Progress
     from engine.reference import regions
     from engine.scenario.reader import load_scenario
@@ -117,19 +118,27 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
     out = Path(ns.output)
     if out.is_dir():
         raise ScenarioError(f"{out}: output is a directory, expected a plan file path")
-    if ns.quiet:
-        outcome = solve_scenario(
-            scenario, time_limit=ns.time_limit, seed=ns.seed, workers=ns.workers
-        )
-    else:
-        with Progress() as progress:
+    # The pool first: the progress display is a thread, and no pool is
+    # forked while another thread runs (engine.executors).
+    with process_pool(ns.workers) as executor:
+        if ns.quiet:
             outcome = solve_scenario(
                 scenario,
                 time_limit=ns.time_limit,
                 seed=ns.seed,
                 workers=ns.workers,
-                stage=progress.stage,
+                executor=executor,
             )
+        else:
+            with Progress() as progress:
+                outcome = solve_scenario(
+                    scenario,
+                    time_limit=ns.time_limit,
+                    seed=ns.seed,
+                    workers=ns.workers,
+                    stage=progress.stage,
+                    executor=executor,
+                )
     write_json_atomic(plan_to_dict(outcome.plan), out)
     if not ns.quiet:
         names = {code: r.names.get("en", code) for code, r in regions("TN").items()}

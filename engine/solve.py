@@ -27,6 +27,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -170,11 +171,15 @@ def solve_scenario(
     workers: int = 2,
     stage: Stage | None = None,
     route_aware: bool = True,
+    executor: Executor | None = None,
 ) -> SolveOutcome:
     """Allocate supplies to requests exactly, then route the allocations.
 
     ``time_limit`` bounds the whole call in seconds: the exact allocation takes
     what it needs and routing gets the rest (at least one second).
+    ``executor`` runs the routing's parts (``workers`` at a time); ``None``
+    solves in this process (:func:`engine.executors.process_pool` makes a
+    pool where forking is safe).
     """
     started = time.perf_counter()
     if stage:
@@ -196,13 +201,13 @@ def solve_scenario(
 
     if not route_aware:
         budget = max(MIN_ROUTING_SECONDS, left())
-        plan, routed = _routed_plan(scenario, alloc, budget, workers, seed, stage)
+        plan, routed = _routed_plan(scenario, alloc, budget, workers, seed, stage, executor)
         return SolveOutcome(
             plan, alloc.matching, routed, time.perf_counter() - started, alloc.unit_value
         )
 
     budget1 = max(MIN_ROUTING_SECONDS, ROUND1_SHARE * left())
-    plan1, routed1 = _routed_plan(scenario, alloc, budget1, workers, seed, stage)
+    plan1, routed1 = _routed_plan(scenario, alloc, budget1, workers, seed, stage, executor)
     delivered = {sid for r in routed1.routes for s in r.stops for sid in s.deliveries}
     fixed = [a for a in allocations if a.id in delivered]
     undelivered = [a for a in allocations if a.id not in delivered]
@@ -238,7 +243,7 @@ def solve_scenario(
     if stage:
         stage("routing again", budget2)
     params2 = routing.SolveParams(time_limit=budget2, backends=ROUND2_BACKENDS, workers=workers)
-    routed2 = routing.solve(dispatch.problem, params2, seed=seed, initial=warm)
+    routed2 = routing.solve(dispatch.problem, params2, seed=seed, initial=warm, executor=executor)
     routes = plan_routes(dispatch, routed2.routes)
     unrouted = [Unrouted(d.shipment, str(d.reason)) for d in routed2.dropped]
     rest = final[len(routed_allocs) :]
@@ -276,12 +281,14 @@ def _routed_plan(
     workers: int,
     seed: int,
     stage: Stage | None,
+    executor: Executor | None = None,
 ) -> tuple[Plan, routing.RoutingResult]:
     """``alloc``'s allocations routed in ``budget`` seconds (a complete plan)."""
     dispatch = routing_problem(scenario, alloc.plan.allocations, alloc.values)
     if stage:
         stage("routing", budget)
-    routed = routing.solve(dispatch.problem, day_routing_params(budget, workers), seed=seed)
+    params = day_routing_params(budget, workers)
+    routed = routing.solve(dispatch.problem, params, seed=seed, executor=executor)
     routes = plan_routes(dispatch, routed.routes)
     unrouted = tuple(Unrouted(d.shipment, str(d.reason)) for d in routed.dropped)
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}

@@ -8,9 +8,10 @@ value first, then distance (+ vehicle fixed costs).
 """
 
 from routing.evaluate import check_route, verify_route
+from routing.parallel import solve_part
 from routing.params import SolveParams
-from routing.problem import RoutingProblem, Shipment, Vehicle, great_circle_km
-from routing.regional import GeoRoutingProblem, solve_geographic, solve_part
+from routing.problem import GeoRoutingProblem, RoutingProblem, Shipment, Vehicle, great_circle_km
+from routing.regional import solve_geographic
 from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status, Stop
 from routing.solver import solve
 

@@ -10,9 +10,10 @@ into parts of about ``params.part_size`` shipments:
    delivery); each vehicle the seed nearest its home; a part without
    vehicles hands its shipments to the nearest part that has some;
 3. parts are plain picklable :class:`RoutingProblem` values solved by the
-   portfolio in a ``ProcessPoolExecutor`` (they could be Celery tasks as
-   they are) by :func:`routing.regional.run_parts`, which hands each part
-   the time left over the waves left, within 85 % of the budget;
+   portfolio on the caller's executor, else in this process (they could be
+   Celery tasks as they are), by :func:`routing.parallel.run_parts`, which
+   hands each part the time left over the waves left, within 85 % of the
+   budget;
 4. repair: shipments a part could not serve are offered by greedy
    insertion (exact evaluator) to every vehicle of the whole day, so leftover
    capacity of neighbouring parts and unused vehicles is used.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
@@ -29,9 +31,9 @@ import numpy as np
 from routing.backends import Routes
 from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
+from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
 from routing.problem import RoutingProblem
-from routing.regional import make_pool, run_parts
 
 PART_SHARE = 0.85  # of the budget for the parts; the rest for cross-part repair
 LLOYD_ROUNDS = 2
@@ -114,35 +116,24 @@ def subproblem(
 
 
 def solve_decomposed(
-    problem: RoutingProblem, params: SolveParams, seed: int, deadline: float
+    problem: RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    deadline: float,
+    executor: Executor | None = None,
 ) -> tuple[Routes, str, list[str | None]]:
-    """Solve by parts in parallel, then repair across parts."""
+    """Solve by parts (on ``executor``, else in-process), then repair across parts."""
     m = len(problem.shipments)
     started = time.monotonic()
-    pool = make_pool(params.workers)
-    try:
-        ship_part, veh_part = partition(problem, math.ceil(m / params.part_size))
-        jobs = []
-        for c in np.unique(ship_part):
-            ships = np.flatnonzero(ship_part == c)
-            vehs = np.flatnonzero(veh_part == c)
-            jobs.append(subproblem(problem, ships, vehs))
-        parts_end = started + (deadline - started) * PART_SHARE
-        results = run_parts(pool, [part for part, _, _ in jobs], params, seed, parts_end)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    routes: Routes = {}
-    for res, (part, ships, vehs) in zip(results, jobs, strict=True):
-        if res is None:
-            continue
-        vid = {v.id: int(vehs[i]) for i, v in enumerate(part.vehicles)}
-        for route in res.routes:
-            nodes: list[int] = []
-            for stop in route.stops:
-                nodes += [2 * int(ships[part.shipment_index(s)]) + 1 for s in stop.deliveries]
-                nodes += [2 * int(ships[part.shipment_index(s)]) for s in stop.pickups]
-            routes[vid[route.vehicle]] = nodes
+    ship_part, veh_part = partition(problem, math.ceil(m / params.part_size))
+    jobs = []
+    for c in np.unique(ship_part):
+        ships = np.flatnonzero(ship_part == c)
+        vehs = np.flatnonzero(veh_part == c)
+        jobs.append(subproblem(problem, ships, vehs))
+    parts_end = started + (deadline - started) * PART_SHARE
+    results = run_parts(executor, [part for part, _, _ in jobs], params, seed, parts_end)
+    routes = part_routes(problem, results)
     feasible, reasons = alone_feasibility(problem)
     served = {c >> 1 for nodes in routes.values() for c in nodes}
     left = [k for k, r in enumerate(reasons) if r is None and k not in served]

@@ -9,48 +9,50 @@ not help (best of three third-length runs: 4 better, 3 worse, 1 tie), but a
 second core gives a second full-length draw for free.
 
 :func:`solve_searches` runs ``searches`` copies of the in-process portfolio
-at once: this process with the caller's seed, forked children with seeds
-``seed + 1``, ``seed + 2``, ... Every search has the same deadline and one
-core (VROOM one thread); the best routes by the portfolio's lexicographic
-objective are kept, ties going to the lowest seed, so a run with
-``max_iterations`` set is still reproducible per seed. A child that fails
-or does not answer by the deadline, or by when this process's own search
-ended if that was later (plus :data:`GRACE_SECONDS`), is ignored:
-the result is never worse than this process's own search. Every second
-search has a patient fleet phase (:func:`child_params`).
+at once: this process with the caller's seed, the others on the caller's
+executor (:mod:`engine.executors` makes one; the searches never start
+processes themselves) with seeds ``seed + 1``, ``seed + 2``, ... Every search
+has the same deadline and one core (VROOM one thread); the best routes by the
+portfolio's lexicographic objective are kept, ties going to the lowest seed,
+so a run with ``max_iterations`` set is still reproducible per seed. A search
+that fails or does not answer by the deadline, or by when this process's own
+search ended if that was later (plus :data:`GRACE_SECONDS`), is ignored: the
+result is never worse than this process's own search. A late search is not
+killed (an executor cannot stop a running task): its worker is busy until
+the portfolio's own deadline ends it. Every second search has a patient
+fleet phase (:func:`child_params`).
+
+Without an executor only this process's search runs (:mod:`routing.piece`):
+running the others one after another would split one core's time into
+restarts, which did not help (above); the plan is then search 0's, as
+reproducible per seed as before. (:func:`solve_searches` can run them one
+after another all the same, for runs bounded by work rather than time.)
+
+Data: each search gets the problem pickled (its matrix and records) and
+sends back only its node-code routes. Measured 2026-12-07 on the 2-core AMD
+EPYC, loaded: a 1,001-location problem (the largest benchmark instances) is
+8.1 MB, 23 ms to pickle and 63 ms to reach a worker; a 4,001-location one is
+129 MB and 2.9 s, which would want shared memory before searches are run on
+problems that large in one piece.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import time
+from concurrent.futures import Executor, Future
 from dataclasses import replace
-from multiprocessing.connection import Connection
 
 from routing.backends import Routes
 from routing.params import SolveParams
 from routing.portfolio import objective, solve_portfolio
 from routing.problem import RoutingProblem
-from routing.regional import START_METHOD  # fork: a child starts from this image
 
 log = logging.getLogger(__name__)
 
-# A child answers at the shared deadline; it is waited for this much longer
-# (sending a few kB of routes through a pipe takes well under that).
+# A search answers at the shared deadline; it is waited for this much longer
+# (sending a few kB of routes back takes well under that).
 GRACE_SECONDS = 0.2
-
-
-def can_fork_searches() -> bool:
-    """Whether this process may start search processes.
-
-    Not from a daemonic process (a ``multiprocessing.Pool`` worker, say):
-    Python forbids it children.
-    """
-    return (
-        START_METHOD in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon
-    )
 
 
 def solve_searches(
@@ -60,54 +62,52 @@ def solve_searches(
     deadline: float,
     initial: Routes | None,
     searches: int,
+    executor: Executor | None,
 ) -> tuple[Routes, str, list[str | None]]:
-    """Best of ``searches`` portfolio runs in parallel; same return as the portfolio."""
+    """Best of ``searches`` portfolio runs; same return as the portfolio.
+
+    Search 0 runs in this process, the others on ``executor`` at the same
+    time. With ``executor=None`` the others run here after search 0, one
+    after another, to the same deadline: only for runs bounded by work
+    rather than time, whose result is then the one a pool gives
+    (:mod:`routing.piece` runs search 0 alone in-process otherwise).
+    """
     one = search_params(problem, replace(params, searches=1))
     threads = max(1, params.workers // searches)
-    ctx = multiprocessing.get_context(START_METHOD)
-    children: list[tuple[multiprocessing.process.BaseProcess, Connection, int]] = []
+    others: list[tuple[int, tuple, Future[tuple[Routes, str]] | None]] = []
     for i in range(1, searches):
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(
-            target=_search,
-            args=(send, problem, child_params(one, i), seed + i, deadline, initial, threads),
-            daemon=True,  # never outlives this process
-        )
-        try:
-            child.start()
-        except OSError as exc:  # no memory or process slots: one search is still a result
-            log.warning("search with seed %d not started: %s", seed + i, exc)
-            receive.close()
-            send.close()
+        args = (problem, child_params(one, i), seed + i, deadline, initial, threads)
+        if executor is None:
+            others.append((seed + i, args, None))
             continue
-        send.close()  # this end is the child's: EOF on receive if it dies
-        children.append((child, receive, seed + i))
+        try:
+            others.append((seed + i, args, executor.submit(_search, *args)))
+        except Exception as exc:  # a broken or shut-down pool: one search is still a result
+            log.warning("search with seed %d not started: %s", seed + i, exc)
+            break
     try:
         routes, winner, reasons = solve_portfolio(
             problem, one, seed, deadline, initial, threads=threads
         )
         best_key = objective(problem, routes)
         log.debug("search seed %d (%s): key %s", seed, winner, best_key)
-        # The children ran the same work to the same deadline: as late as this
+        # The others ran the same work to the same deadline: as late as this
         # process was, they may be too (PyVRP overran 10 s by 0.3 s on
-        # X-n1001 in both, and the child's better plan was thrown away).
+        # X-n1001 in both, and the other search's better plan was thrown away).
         until = max(deadline, time.monotonic()) + GRACE_SECONDS
-        for _child, receive, child_seed in children:
-            answer = _answer(receive, until)
+        for other_seed, args, future in others:
+            answer = _answer(future, other_seed, until) if future else _in_process(args)
             if answer is None:
-                log.warning("search with seed %d gave no result by the deadline", child_seed)
                 continue
             their_routes, their_winner = answer
             key = objective(problem, their_routes)
-            log.debug("search seed %d (%s): key %s", child_seed, their_winner, key)
+            log.debug("search seed %d (%s): key %s", other_seed, their_winner, key)
             if key > best_key:
                 routes, winner, best_key = their_routes, their_winner, key
     finally:
-        for child, receive, _ in children:
-            receive.close()
-            if child.is_alive():
-                child.kill()
-            child.join()
+        for _, _, future in others:
+            if future:
+                future.cancel()  # one still queued (a busy executor) never starts
     return routes, winner, reasons
 
 
@@ -155,32 +155,36 @@ def _distance_only(problem: RoutingProblem) -> bool:
     )
 
 
-def _answer(receive: Connection, until: float) -> tuple[Routes, str] | None:
-    """The child's (routes, winner), or None if it died, failed or is late."""
+def _answer(
+    future: Future[tuple[Routes, str]], seed: int, until: float
+) -> tuple[Routes, str] | None:
+    """The search's (routes, winner), or None if it failed, died or is late."""
     try:
-        if not receive.poll(max(0.0, until - time.monotonic())):
-            return None
-        answer = receive.recv()
-    except (EOFError, OSError):
+        return future.result(timeout=max(0.0, until - time.monotonic()))
+    except TimeoutError:
+        log.warning("search with seed %d gave no result by the deadline", seed)
+    except Exception:  # the worker raised or died (a broken pool): ours stands
+        log.warning("search with seed %d failed", seed, exc_info=True)
+    return None
+
+
+def _in_process(args: tuple) -> tuple[Routes, str] | None:
+    """Another search run here; None if it failed (this process's search stands)."""
+    try:
+        return _search(*args)
+    except Exception:
+        log.warning("search with seed %d failed", args[2], exc_info=True)
         return None
-    return answer if isinstance(answer, tuple) else None
 
 
 def _search(
-    send: Connection,
     problem: RoutingProblem,
     params: SolveParams,
     seed: int,
     deadline: float,
     initial: Routes | None,
     threads: int,
-) -> None:
-    """A child's search: one portfolio run, its (routes, winner) sent back."""
-    try:
-        routes, winner, _ = solve_portfolio(problem, params, seed, deadline, initial, threads)
-        send.send((routes, winner))
-    except Exception:  # the parent keeps its own search's result
-        log.exception("search with seed %d failed", seed)
-        send.send(None)
-    finally:
-        send.close()
+) -> tuple[Routes, str]:
+    """Another search (run on the executor): one portfolio run, its (routes, winner)."""
+    routes, winner, _ = solve_portfolio(problem, params, seed, deadline, initial, threads)
+    return routes, winner

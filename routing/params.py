@@ -28,10 +28,11 @@ class SolveParams:
       instead (on Jessr's days VROOM does most of the work and is still
       improving when its time ends: ``engine/solve.py``, ``BENCHMARKS.md``).
     * ``searches``: independent searches run at once on a problem solved in
-      one piece, each in its own process with its own seed (the caller's,
-      then +1, ...) and ``workers // searches`` VROOM threads; the best is
-      kept (:mod:`routing.multistart`). 1, the default, searches in this
-      process only. The benchmark runner uses 2, one per core: where a
+      one piece, this process's and the others on the executor passed to
+      :func:`routing.solve` (without one, this process's only), each with
+      its own seed (the caller's, then +1, ...) and ``workers // searches``
+      VROOM threads; the best is kept (:mod:`routing.multistart`). 1, the
+      default, searches in this process only. The benchmark runner uses 2, one per core: where a
       search ends is a lottery on the tight benchmark families, and a second
       core buys a second full-length draw.
     * ``vroom_exploration``: VROOM's exploration level, 1-5; 5 (the default,
@@ -46,7 +47,7 @@ class SolveParams:
     * ``decompose_above``: solve in geographic parts when the problem has more
       shipments than this; ``part_size``: target shipments per part.
     * ``geographic_above``: a coordinate-backed problem
-      (:class:`routing.regional.GeoRoutingProblem`) with more locations than
+      (:class:`routing.problem.GeoRoutingProblem`) with more locations than
       this is never turned into one dense matrix (3,000 locations is a 72 MB
       matrix, plus the integer copies per speed class); it is solved by
       :mod:`routing.regional` on per-part matrices instead.

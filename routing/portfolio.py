@@ -25,18 +25,17 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from routing.backends import BackendCall, Routes
-from routing.evaluate import check_route, to_route
+from routing.evaluate import check_route
 from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
 from routing.problem import RoutingProblem
-from routing.result import Dropped, Metrics, Reason, RoutingResult, Status
+from routing.result import VALUE_DIGITS, RoutingResult
 from routing.scaling import IntegerModel, integer_model
 
 log = logging.getLogger(__name__)
 
 Backend = Callable[[RoutingProblem, IntegerModel, BackendCall], Routes]
-VALUE_DIGITS = 9  # values compared after rounding: float sums differ in the last bits
 
 # A warm start by ids (public form of ``routing.solve(..., initial=...)``):
 # vehicle id -> ordered steps ``(shipment id, "pickup" | "delivery")``. At a
@@ -298,41 +297,3 @@ def solve_portfolio(
         best = repair(problem, {}, feasible, active, deadline)
         winner = "insertion"
     return best, winner, reasons
-
-
-def build_result(
-    problem: RoutingProblem,
-    routes: Routes,
-    reasons: list[str | None],
-    backend: str,
-    started: float,
-    timed_out: bool = False,
-) -> RoutingResult:
-    """Turn valid routes into a :class:`RoutingResult` with drop reasons."""
-    out = tuple(to_route(problem, v, nodes) for v, nodes in sorted(routes.items()) if nodes)
-    served = {c >> 1 for nodes in routes.values() for c in nodes}
-    ships = problem.shipments
-    left = Reason.TIME_LIMIT.value if timed_out else Reason.NO_VOLUNTEER_CAPACITY.value
-    dropped = tuple(
-        Dropped(s.id, reasons[k] or left) for k, s in enumerate(ships) if k not in served
-    )
-    used = [problem.vehicles[v] for v, nodes in routes.items() if nodes]
-    metrics = Metrics(
-        delivered_value=round(sum(ships[k].value for k in served), VALUE_DIGITS),
-        distance=sum(r.distance for r in out),
-        vehicles_used=len(out),
-        fixed_cost=sum(v.fixed_cost for v in used),
-        served=len(served),
-        dropped=len(dropped),
-        backend=backend,
-        seconds=time.monotonic() - started,
-    )
-    if not ships or not problem.vehicles:
-        status = Status.EMPTY
-    elif any(ships[k].required for k in range(len(ships)) if k not in served):
-        status = Status.NO_SOLUTION
-    elif not served and all(r is not None for r in reasons):
-        status = Status.OPTIMAL  # nothing can be carried at all: the empty plan is optimal
-    else:
-        status = Status.FEASIBLE
-    return RoutingResult(status, out, dropped, metrics)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -211,6 +211,102 @@ class RoutingProblem:
             raise ValueError(f"xy must be an (n, 2) array, got shape {pts.shape}")
         diff = pts[:, None, :] - pts[None, :, :]
         return cls(np.sqrt((diff**2).sum(-1)), tuple(vehicles), tuple(shipments), stop_time)
+
+
+@dataclass(frozen=True)
+class GeoRoutingProblem:
+    """A pickup-and-delivery problem on WGS84 points instead of a matrix.
+
+    Same vehicles, shipments and location-index semantics as
+    :class:`RoutingProblem`; the distance between locations
+    ``i`` and ``j`` is ``road_factor`` × great-circle km, computed on demand
+    with exactly the formula of :func:`great_circle_km`, so
+    any sub-matrix equals the corresponding block of the full matrix that
+    :meth:`RoutingProblem.from_coordinates` would build.
+    """
+
+    lat: np.ndarray
+    lon: np.ndarray
+    road_factor: float
+    vehicles: tuple[Vehicle, ...]
+    shipments: tuple[Shipment, ...]
+    stop_time: float = 0.0
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        la = np.array(self.lat, dtype=float, copy=True)
+        lo = np.array(self.lon, dtype=float, copy=True)
+        if la.ndim != 1 or la.shape != lo.shape:
+            raise ValueError("lat and lon must be 1-d arrays of equal length")
+        if not (np.all(np.abs(la) <= 90) and np.all(np.abs(lo) <= 180)):
+            raise ValueError("lat must be in [-90, 90] and lon in [-180, 180]")
+        if not (self.road_factor > 0 and math.isfinite(self.road_factor)):
+            raise ValueError(f"road_factor must be finite and > 0, got {self.road_factor}")
+        if not (self.stop_time >= 0 and math.isfinite(self.stop_time)):
+            raise ValueError(f"stop_time must be finite and >= 0, got {self.stop_time}")
+        la.setflags(write=False)
+        lo.setflags(write=False)
+        object.__setattr__(self, "lat", la)
+        object.__setattr__(self, "lon", lo)
+        object.__setattr__(self, "vehicles", tuple(self.vehicles))
+        object.__setattr__(self, "shipments", tuple(self.shipments))
+        # The same record checks as RoutingProblem, without a matrix.
+        object.__setattr__(
+            self, "_index", validate_records(self.vehicles, self.shipments, la.shape[0])
+        )
+
+    @property
+    def num_locations(self) -> int:
+        """Number of locations (length of ``lat``/``lon``)."""
+        return int(self.lat.shape[0])
+
+    def shipment_index(self, shipment_id: str) -> int:
+        """Position of the shipment with this id in ``shipments``."""
+        return self._index[shipment_id]
+
+    def road_km(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Road km from locations ``a`` to locations ``b`` (broadcast index arrays)."""
+        a, b = np.asarray(a), np.asarray(b)
+        # The function great_circle_km's matrix is built from: equal floats to the bit.
+        d = geodesy.great_circle_km(self.lat[a], self.lon[a], self.lat[b], self.lon[b])
+        return np.where(a == b, 0.0, d) * self.road_factor
+
+    def to_problem(self) -> RoutingProblem:
+        """The dense-matrix problem (only for small problems and parts)."""
+        return RoutingProblem.from_coordinates(
+            self.lat, self.lon, self.road_factor, self.vehicles, self.shipments, self.stop_time
+        )
+
+    def part(
+        self, ships: Sequence[int], vehs: Sequence[int]
+    ) -> tuple[GeoRoutingProblem, np.ndarray]:
+        """These shipments and vehicles on compacted locations.
+
+        Returns (part problem, ``locs``) with ``locs[local] = global`` location;
+        shipment and vehicle ids are kept, so results map back by id.
+        """
+        vs = [self.vehicles[v] for v in vehs]
+        ss = [self.shipments[k] for k in ships]
+        used = {v.start for v in vs} | {v.end for v in vs}
+        used |= {s.first_location for s in ss} | {s.delivery for s in ss}
+        locs = np.array(sorted(used), dtype=np.int64)
+        new = {int(g): i for i, g in enumerate(locs)}
+        part = GeoRoutingProblem(
+            self.lat[locs],
+            self.lon[locs],
+            self.road_factor,
+            tuple(replace(v, start=new[v.start], end=new[v.end]) for v in vs),
+            tuple(
+                replace(
+                    s,
+                    pickup=None if s.pickup is None else new[s.pickup],
+                    delivery=new[s.delivery],
+                )
+                for s in ss
+            ),
+            self.stop_time,
+        )
+        return part, locs
 
 
 def great_circle_km(

@@ -15,8 +15,9 @@ matrices are ever built:
    that lie there, clamped to between half and twice its share of the work,
    so no part is starved of volunteers or gets all of them.
 3. *Parts* are small picklable :class:`GeoRoutingProblem` values (local
-   re-indexing); :func:`solve_part` builds the part's matrix and runs the
-   portfolio, in a process pool (they could be Celery tasks as they are).
+   re-indexing); :func:`routing.parallel.solve_part` builds the part's
+   matrix and runs the portfolio, on the caller's executor (they could be
+   Celery tasks as they are) or, without one, in this process.
    Parts are submitted as workers free up, each with the time left divided
    by the waves left, so an overrun early shrinks later parts instead of the
    deadline slipping.
@@ -34,23 +35,21 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import time
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Executor
+from dataclasses import replace
 
 import numpy as np
 
-import geodesy
 from routing.backends import Routes
 from routing.evaluate import check_route
 from routing.feasibility import alone_feasibility, alone_feasibility_by
 from routing.insertion import insert_greedy, insertion_order
+from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
-from routing.portfolio import VALUE_DIGITS, Steps, to_routes
-from routing.problem import EARTH_RADIUS_KM, RoutingProblem, Shipment, Vehicle, validate_records
-from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status
+from routing.portfolio import Steps, to_routes
+from routing.problem import EARTH_RADIUS_KM, GeoRoutingProblem
+from routing.result import VALUE_DIGITS, Route, RoutingResult, build_result
 
 log = logging.getLogger(__name__)
 
@@ -60,112 +59,10 @@ log = logging.getLogger(__name__)
 PARTS_END = 0.75
 UNUSED_END = 0.84
 GREEDY_END = 0.92
-PART_OVERHEAD = 0.3  # s per part outside its solve: matrix build, pickling, IPC
-MIN_PART_SECONDS = 0.4  # below this a part is not started (its shipments stay for repair)
-WARM_UP_SECONDS = 0.2  # each worker's first task lingers so that all workers start
 FEAS_BLOCK = 64  # vehicles per block of the alone-feasibility computation
 GREEDY_CHUNK = 120  # leftover shipments per greedy-repair chunk
 GREEDY_USED = 8  # nearest used routes offered to each leftover shipment
 GREEDY_IDLE = 2  # nearest unused vehicles offered to each leftover shipment
-UNBOUNDED = 10**9  # decompose_above/geographic_above inside a part: never split again
-START_METHOD = "fork"
-
-
-@dataclass(frozen=True)
-class GeoRoutingProblem:
-    """A pickup-and-delivery problem on WGS84 points instead of a matrix.
-
-    Same vehicles, shipments and location-index semantics as
-    :class:`~routing.problem.RoutingProblem`; the distance between locations
-    ``i`` and ``j`` is ``road_factor`` × great-circle km, computed on demand
-    with exactly the formula of :func:`routing.problem.great_circle_km`, so
-    any sub-matrix equals the corresponding block of the full matrix that
-    :meth:`RoutingProblem.from_coordinates` would build.
-    """
-
-    lat: np.ndarray
-    lon: np.ndarray
-    road_factor: float
-    vehicles: tuple[Vehicle, ...]
-    shipments: tuple[Shipment, ...]
-    stop_time: float = 0.0
-    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        la = np.array(self.lat, dtype=float, copy=True)
-        lo = np.array(self.lon, dtype=float, copy=True)
-        if la.ndim != 1 or la.shape != lo.shape:
-            raise ValueError("lat and lon must be 1-d arrays of equal length")
-        if not (np.all(np.abs(la) <= 90) and np.all(np.abs(lo) <= 180)):
-            raise ValueError("lat must be in [-90, 90] and lon in [-180, 180]")
-        if not (self.road_factor > 0 and math.isfinite(self.road_factor)):
-            raise ValueError(f"road_factor must be finite and > 0, got {self.road_factor}")
-        if not (self.stop_time >= 0 and math.isfinite(self.stop_time)):
-            raise ValueError(f"stop_time must be finite and >= 0, got {self.stop_time}")
-        la.setflags(write=False)
-        lo.setflags(write=False)
-        object.__setattr__(self, "lat", la)
-        object.__setattr__(self, "lon", lo)
-        object.__setattr__(self, "vehicles", tuple(self.vehicles))
-        object.__setattr__(self, "shipments", tuple(self.shipments))
-        # The same record checks as RoutingProblem, without a matrix.
-        object.__setattr__(
-            self, "_index", validate_records(self.vehicles, self.shipments, la.shape[0])
-        )
-
-    @property
-    def num_locations(self) -> int:
-        """Number of locations (length of ``lat``/``lon``)."""
-        return int(self.lat.shape[0])
-
-    def shipment_index(self, shipment_id: str) -> int:
-        """Position of the shipment with this id in ``shipments``."""
-        return self._index[shipment_id]
-
-    def road_km(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Road km from locations ``a`` to locations ``b`` (broadcast index arrays)."""
-        a, b = np.asarray(a), np.asarray(b)
-        # The function great_circle_km's matrix is built from: equal floats to the bit.
-        d = geodesy.great_circle_km(self.lat[a], self.lon[a], self.lat[b], self.lon[b])
-        d = np.where(a == b, 0.0, d)
-        return d * self.road_factor
-
-    def to_problem(self) -> RoutingProblem:
-        """The dense-matrix problem (only for small problems and parts)."""
-        return RoutingProblem.from_coordinates(
-            self.lat, self.lon, self.road_factor, self.vehicles, self.shipments, self.stop_time
-        )
-
-    def part(
-        self, ships: Sequence[int], vehs: Sequence[int]
-    ) -> tuple[GeoRoutingProblem, np.ndarray]:
-        """These shipments and vehicles on compacted locations.
-
-        Returns (part problem, ``locs``) with ``locs[local] = global`` location;
-        shipment and vehicle ids are kept, so results map back by id.
-        """
-        vs = [self.vehicles[v] for v in vehs]
-        ss = [self.shipments[k] for k in ships]
-        used = {v.start for v in vs} | {v.end for v in vs}
-        used |= {s.first_location for s in ss} | {s.delivery for s in ss}
-        locs = np.array(sorted(used), dtype=np.int64)
-        new = {int(g): i for i, g in enumerate(locs)}
-        part = GeoRoutingProblem(
-            self.lat[locs],
-            self.lon[locs],
-            self.road_factor,
-            tuple(replace(v, start=new[v.start], end=new[v.end]) for v in vs),
-            tuple(
-                replace(
-                    s,
-                    pickup=None if s.pickup is None else new[s.pickup],
-                    delivery=new[s.delivery],
-                )
-                for s in ss
-            ),
-            self.stop_time,
-        )
-        return part, locs
 
 
 def geo_alone_feasibility(problem: GeoRoutingProblem) -> tuple[np.ndarray, list[str | None]]:
@@ -233,127 +130,8 @@ def bisect(
     return out
 
 
-def solve_part(
-    part_problem: GeoRoutingProblem | RoutingProblem,
-    params: SolveParams,
-    seed: int,
-    initial: Steps | None = None,
-) -> RoutingResult:
-    """Solve one part in full (its own matrix, the backend portfolio).
-
-    Top-level and fed only picklable values, so it runs in a worker process
-    (or, later, as a Celery task). Never decomposes again.
-    """
-    from routing.solver import solve
-
-    problem = (
-        part_problem.to_problem() if isinstance(part_problem, GeoRoutingProblem) else part_problem
-    )
-    # workers=1, searches=1: the parts already run one per worker process; a
-    # part's backends must not start threads or searches of their own on the
-    # same cores.
-    flat = replace(
-        params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED, workers=1, searches=1
-    )
-    return solve(problem, flat, seed, initial)
-
-
-def _warm_up(_: int) -> None:
-    # Runs once per worker: import the backends now, not inside the first
-    # part's budget; lingering keeps this worker busy so the next warm-up
-    # task goes to another one.
-    import routing.backends.ortools_backend
-    import routing.backends.pyvrp_backend
-    import routing.backends.vroom_backend  # noqa: F401
-
-    time.sleep(WARM_UP_SECONDS)
-
-
-def make_pool(workers: int) -> ProcessPoolExecutor | None:
-    """A warm pool of ``workers`` processes (``None``: solve in-process)."""
-    if workers <= 1:
-        return None  # no start-up cost (tests, single core)
-    # fork, not spawn/forkserver: those re-run the caller's __main__ in every
-    # worker, which breaks unguarded scripts. The pool is made before the big
-    # arrays exist, so the children inherit a small image.
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(START_METHOD)
-    )
-    list(pool.map(_warm_up, range(workers)))
-    return pool
-
-
-def run_parts(
-    pool: ProcessPoolExecutor | None,
-    parts: Sequence[GeoRoutingProblem | RoutingProblem],
-    params: SolveParams,
-    seed: int,
-    deadline: float,
-    initials: Sequence[Steps | None] | None = None,
-) -> list[RoutingResult | None]:
-    """Solve ``parts`` (in ``pool``, else in-process) so all end by ``deadline``.
-
-    A part is submitted when a worker frees up, with the time left divided by
-    the waves left (minus the per-part overhead): balanced parts share the
-    time evenly, and an overrun shrinks the parts after it rather than
-    pushing the deadline. Parts that no longer fit are not started
-    (``None``); a part that fails is logged and counts as ``None``.
-    """
-    slots = params.workers if pool is not None else 1
-    results: list[RoutingResult | None] = [None] * len(parts)
-    pending = list(range(len(parts)))
-    running: dict[Future[RoutingResult], int] = {}
-    while pending or running:
-        while pending and len(running) < slots:
-            waves = math.ceil(len(pending) / slots)
-            budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
-            if budget < MIN_PART_SECONDS:
-                log.info("regional: %d parts not started (time)", len(pending))
-                pending.clear()
-                break
-            i = pending.pop(0)
-            part_params = replace(params, time_limit=budget)
-            warm = initials[i] if initials else None
-            if pool is None:
-                try:
-                    results[i] = solve_part(parts[i], part_params, seed, warm)
-                except Exception:  # one failing part must not sink the day
-                    log.exception("regional: part %d failed", i)
-            else:
-                running[pool.submit(solve_part, parts[i], part_params, seed, warm)] = i
-        if running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = running.pop(fut)
-                try:
-                    results[i] = fut.result()
-                except Exception:
-                    log.exception("regional: part %d failed", i)
-    return results
-
-
-def _merge(
-    problem: GeoRoutingProblem,
-    routes: Routes,
-    results: Sequence[RoutingResult | None],
-    vid: dict[str, int],
-) -> None:
-    """Add part results (by id) to the global ``routes``, in part order."""
-    for res in results:
-        if res is None:
-            continue
-        for route in res.routes:
-            nodes: list[int] = []
-            for stop in route.stops:
-                # Node order of the evaluator: deliveries before pickups at a stop.
-                nodes += [2 * problem.shipment_index(s) + 1 for s in stop.deliveries]
-                nodes += [2 * problem.shipment_index(s) for s in stop.pickups]
-            if nodes:
-                routes[vid[route.vehicle]] = nodes
-
-
 def _solve_round(
-    pool: ProcessPoolExecutor | None,
+    executor: Executor | None,
     problem: GeoRoutingProblem,
     ships: np.ndarray,
     vehs: np.ndarray,
@@ -387,7 +165,7 @@ def _solve_round(
                 if v.id in initial
             }
             initials.append({v: steps for v, steps in share.items() if steps} or None)
-    return run_parts(pool, parts, params, seed, deadline, initials), len(parts)
+    return run_parts(executor, parts, params, seed, deadline, initials), len(parts)
 
 
 def _greedy_repair(
@@ -468,7 +246,10 @@ def _final_routes(problem: GeoRoutingProblem, routes: Routes) -> list[Route]:
             chk = check_route(sub, 0, local)
             if chk.feasible:
                 stops = tuple(replace(s, location=int(locs[s.location])) for s in chk.stops)
-                out.append(Route(problem.vehicles[v].id, stops, chk.distance, chk.duration))
+                route = Route(
+                    problem.vehicles[v].id, stops, chk.distance, chk.duration, chk.start_load
+                )
+                out.append(route)
                 break
             log.warning(
                 "regional: dropping %s from %s: %s", chk.culprit, part.vehicles[0].id, chk.error
@@ -487,6 +268,7 @@ def solve_geographic(
     params: SolveParams,
     seed: int = 0,
     initial: Steps | None = None,
+    executor: Executor | None = None,
 ) -> RoutingResult:
     """Route a coordinate-backed problem by geographic parts (module docstring).
 
@@ -495,6 +277,8 @@ def solve_geographic(
     With a warm start ``initial`` (see :func:`routing.solve`), each part
     starts from its share of it, and the whole ``initial`` (float-checked)
     is returned instead when it delivers more than the assembled parts.
+    The parts run on ``executor`` (``params.workers`` at once), else in this
+    process one after another (:func:`routing.parallel.run_parts`).
     """
     started = time.monotonic()
     limit = params.time_limit
@@ -503,54 +287,46 @@ def solve_geographic(
         return started + fraction * limit
 
     nv = len(problem.vehicles)
-    # Workers start first (warm, before the feasibility matrix exists), so
-    # the parts' budgets below are computed from the time really left.
-    pool = make_pool(params.workers) if problem.shipments and nv else None
-    try:
-        feasible, reasons = geo_alone_feasibility(problem)
-        active = np.array([k for k, r in enumerate(reasons) if r is None], dtype=np.int64)
-        vid = {v.id: i for i, v in enumerate(problem.vehicles)}
-        routes: Routes = {}
-        timed_out: set[int] = set()
-        parts1 = parts2 = 0
-        if active.size and nv:
-            results, parts1 = _solve_round(
-                pool, problem, active, np.arange(nv), params, seed, at(PARTS_END), initial
-            )
-            _merge(problem, routes, results, vid)
-            if any(r is None for r in results):
-                served = {c >> 1 for n in routes.values() for c in n}
-                timed_out = {int(k) for k in active if int(k) not in served}
-            value1 = _value(problem, routes)
-            # Repair (a): leftovers that an unused vehicle could carry, solved again.
+    feasible, reasons = geo_alone_feasibility(problem)
+    active = np.array([k for k, r in enumerate(reasons) if r is None], dtype=np.int64)
+    routes: Routes = {}
+    timed_out: set[int] = set()
+    parts1 = parts2 = 0
+    if active.size and nv:
+        results, parts1 = _solve_round(
+            executor, problem, active, np.arange(nv), params, seed, at(PARTS_END), initial
+        )
+        routes.update(part_routes(problem, results))
+        if any(r is None for r in results):
             served = {c >> 1 for n in routes.values() for c in n}
-            unused = np.array([v for v in range(nv) if v not in routes], dtype=np.int64)
-            left = np.array([k for k in active if k not in served], dtype=np.int64)
-            if unused.size and left.size:
-                left2 = left[feasible[np.ix_(unused, left)].any(axis=0)]
-                results, parts2 = _solve_round(
-                    pool, problem, left2, unused, params, seed, at(UNUSED_END)
-                )
-                _merge(problem, routes, results, vid)
-            value2 = _value(problem, routes)
-            # Repair (b): greedy insertion into nearby routes.
-            served = {c >> 1 for n in routes.values() for c in n}
-            left = np.array([k for k in active if k not in served], dtype=np.int64)
-            _greedy_repair(problem, routes, left, feasible, at(GREEDY_END))
-            value3 = _value(problem, routes)
-            log.info(
-                "regional: %d parts: value %.1f; unused-vehicle round (%d parts) +%.1f; "
-                "greedy +%.1f; %.1f s",
-                parts1,
-                value1,
-                parts2,
-                value2 - value1,
-                value3 - value2,
-                time.monotonic() - started,
+            timed_out = {int(k) for k in active if int(k) not in served}
+        value1 = _value(problem, routes)
+        # Repair (a): leftovers that an unused vehicle could carry, solved again.
+        served = {c >> 1 for n in routes.values() for c in n}
+        unused = np.array([v for v in range(nv) if v not in routes], dtype=np.int64)
+        left = np.array([k for k in active if k not in served], dtype=np.int64)
+        if unused.size and left.size:
+            left2 = left[feasible[np.ix_(unused, left)].any(axis=0)]
+            results, parts2 = _solve_round(
+                executor, problem, left2, unused, params, seed, at(UNUSED_END)
             )
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            routes.update(part_routes(problem, results))
+        value2 = _value(problem, routes)
+        # Repair (b): greedy insertion into nearby routes.
+        served = {c >> 1 for n in routes.values() for c in n}
+        left = np.array([k for k in active if k not in served], dtype=np.int64)
+        _greedy_repair(problem, routes, left, feasible, at(GREEDY_END))
+        value3 = _value(problem, routes)
+        log.info(
+            "regional: %d parts: value %.1f; unused-vehicle round (%d parts) +%.1f; "
+            "greedy +%.1f; %.1f s",
+            parts1,
+            value1,
+            parts2,
+            value2 - value1,
+            value3 - value2,
+            time.monotonic() - started,
+        )
     final = _final_routes(problem, routes)
     if initial:
         warm = _final_routes(problem, to_routes(problem, initial))
@@ -563,35 +339,5 @@ def solve_geographic(
         if key(warm) > key(final):
             log.info("regional: the warm start beats the parts; kept")
             final = warm
-    served_ids = {sid for r in final for s in r.stops for sid in s.deliveries}
-    ships = problem.shipments
-    dropped = []
-    for k, s in enumerate(ships):
-        if s.id in served_ids:
-            continue
-        if reasons[k] is not None:
-            dropped.append(Dropped(s.id, reasons[k]))
-        elif k in timed_out:
-            dropped.append(Dropped(s.id, Reason.TIME_LIMIT.value))
-        else:
-            dropped.append(Dropped(s.id, Reason.NO_VOLUNTEER_CAPACITY.value))
-    used = [problem.vehicles[vid[r.vehicle]] for r in final]
-    metrics = Metrics(
-        delivered_value=round(sum(s.value for s in ships if s.id in served_ids), VALUE_DIGITS),
-        distance=sum(r.distance for r in final),
-        vehicles_used=len(final),
-        fixed_cost=sum(v.fixed_cost for v in used),
-        served=len(served_ids),
-        dropped=len(dropped),
-        backend=f"regional({parts1}+{parts2} parts)",
-        seconds=time.monotonic() - started,
-    )
-    if not ships or not problem.vehicles:
-        status = Status.EMPTY
-    elif any(s.required and s.id not in served_ids for s in ships):
-        status = Status.NO_SOLUTION
-    elif not served_ids and all(r is not None for r in reasons):
-        status = Status.OPTIMAL
-    else:
-        status = Status.FEASIBLE
-    return RoutingResult(status, tuple(final), tuple(dropped), metrics)
+    backend = f"regional({parts1}+{parts2} parts)"
+    return build_result(problem, final, reasons, backend, started, timed_out)

@@ -8,8 +8,16 @@ reasons), and every returned route has been re-checked in float arithmetic by
 
 from __future__ import annotations
 
+import time
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from routing.problem import GeoRoutingProblem, RoutingProblem
+
+VALUE_DIGITS = 9  # values compared after rounding: float sums differ in the last bits
 
 
 class Status(Enum):
@@ -99,3 +107,50 @@ class RoutingResult:
     def cost(self) -> float:
         """Distance plus fixed costs of used vehicles (the second objective)."""
         return self.metrics.distance + self.metrics.fixed_cost
+
+
+def build_result(
+    problem: RoutingProblem | GeoRoutingProblem,
+    routes: Sequence[Route],
+    reasons: Sequence[str | None],
+    backend: str,
+    started: float,
+    timed_out: Container[int] = (),
+) -> RoutingResult:
+    """The :class:`RoutingResult` of valid ``routes`` of ``problem``.
+
+    The one place a result is assembled, for every path of
+    :func:`routing.solve`. ``reasons[k]`` is why shipment ``k`` can be
+    carried by no vehicle even alone (``None``: it could); a shipment not
+    carried without such a reason was left out for lack of time when ``k``
+    is in ``timed_out``, else for lack of volunteer capacity. ``started`` is
+    the ``time.monotonic()`` the solve started at.
+    """
+    ships = problem.shipments
+    served = {problem.shipment_index(sid) for r in routes for s in r.stops for sid in s.deliveries}
+    dropped = []
+    for k, s in enumerate(ships):
+        if k in served:
+            continue
+        left = Reason.TIME_LIMIT if k in timed_out else Reason.NO_VOLUNTEER_CAPACITY
+        dropped.append(Dropped(s.id, reasons[k] or left.value))
+    vehicle = {v.id: v for v in problem.vehicles}
+    metrics = Metrics(
+        delivered_value=round(sum(ships[k].value for k in served), VALUE_DIGITS),
+        distance=sum(r.distance for r in routes),
+        vehicles_used=len(routes),
+        fixed_cost=sum(vehicle[r.vehicle].fixed_cost for r in routes),
+        served=len(served),
+        dropped=len(dropped),
+        backend=backend,
+        seconds=time.monotonic() - started,
+    )
+    if not ships or not problem.vehicles:
+        status = Status.EMPTY
+    elif any(s.required for k, s in enumerate(ships) if k not in served):
+        status = Status.NO_SOLUTION
+    elif not served and all(r is not None for r in reasons):
+        status = Status.OPTIMAL  # nothing can be carried at all: the empty plan is optimal
+    else:
+        status = Status.FEASIBLE
+    return RoutingResult(status, tuple(routes), tuple(dropped), metrics)

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
-from multiprocessing import get_context
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
 import routing.multistart as multistart
-import routing.solver as solver
+import routing.piece as piece
 from routing import SolveParams, solve
 from routing.backends import Routes
 from routing.feasibility import alone_feasibility
+from routing.parallel import solve_part
 from routing.portfolio import solve_portfolio
 from routing.problem import RoutingProblem
-from routing.regional import solve_part
 from tests.routing.conftest import random_problem
 from tests.routing.test_solve import assert_valid
 
 PARAMS = SolveParams(time_limit=3.0, workers=2, max_iterations=30)
+
+
+@pytest.fixture
+def pool() -> Iterator[ProcessPoolExecutor]:
+    """Two forked workers, made after a test's monkeypatches (they inherit them)."""
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as executor:
+        yield executor
 
 
 @pytest.fixture(scope="module")
@@ -64,66 +73,96 @@ def fake_portfolio(problem: RoutingProblem, by_seed: dict[int, object]):
 
 @pytest.mark.parametrize("good", [0, 1, 2])
 def test_the_best_search_is_kept_whichever_process_ran_it(
-    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes, good: int
+    monkeypatch: pytest.MonkeyPatch,
+    problem: RoutingProblem,
+    full: Routes,
+    pool: ProcessPoolExecutor,
+    good: int,
 ) -> None:
     by_seed = {s: (full if s == good else worse(full)) for s in range(3)}
     monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
     routes, winner, _ = multistart.solve_searches(
-        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=3
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=3, executor=pool
     )
     assert routes == full
     assert winner == f"seed{good}"
 
 
+@pytest.mark.parametrize("good", [0, 1, 2])
+def test_without_an_executor_the_searches_run_here_with_the_same_outcome(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes, good: int
+) -> None:
+    by_seed = {s: (full if s == good else worse(full)) for s in range(3)}
+    by_seed[3] = "raise"  # a failing search is ignored here too
+    monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
+    routes, winner, _ = multistart.solve_searches(
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=4, executor=None
+    )
+    assert (routes, winner) == (full, f"seed{good}")
+
+
 def test_equal_searches_keep_this_process_own_result(
-    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes
+    monkeypatch: pytest.MonkeyPatch,
+    problem: RoutingProblem,
+    full: Routes,
+    pool: ProcessPoolExecutor,
 ) -> None:
     # Ties go to the lowest seed, so max_iterations runs stay reproducible.
     by_seed = {0: full, 1: dict(full)}
     monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
     _, winner, _ = multistart.solve_searches(
-        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=2
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=2, executor=pool
     )
     assert winner == "seed0"
 
 
 @pytest.mark.parametrize("failure", ["raise", "die", "hang"])
 def test_a_failed_dead_or_late_search_leaves_this_process_result(
-    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes, failure: str
+    monkeypatch: pytest.MonkeyPatch,
+    problem: RoutingProblem,
+    full: Routes,
+    pool: ProcessPoolExecutor,
+    failure: str,
 ) -> None:
     by_seed = {0: worse(full), 1: failure}
     monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
     started = time.monotonic()
     routes, winner, _ = multistart.solve_searches(
-        problem, PARAMS, 0, started + 1.0, None, searches=2
+        problem, PARAMS, 0, started + 1.0, None, searches=2, executor=pool
     )
     assert (routes, winner) == (worse(full), "seed0")
-    # A hanging child is not waited for: killed at the deadline plus the grace.
+    # A hanging search is not waited for past the deadline plus the grace.
     assert time.monotonic() - started < 1.0 + multistart.GRACE_SECONDS + 5.0
+    if failure == "hang":  # an executor cannot stop it: end its worker here
+        for child in multiprocessing.active_children():
+            child.kill()
 
 
 def test_a_search_as_late_as_this_process_is_still_heard(
-    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes
+    monkeypatch: pytest.MonkeyPatch,
+    problem: RoutingProblem,
+    full: Routes,
+    pool: ProcessPoolExecutor,
 ) -> None:
     # Both overrun the deadline by well over the grace (PyVRP's last
-    # iteration on a large instance), the child a little more: its better
+    # iteration on a large instance), the other a little more: its better
     # plan still counts.
     late = 3 * multistart.GRACE_SECONDS
     by_seed = {0: (worse(full), late), 1: (full, late + multistart.GRACE_SECONDS / 2)}
     monkeypatch.setattr(multistart, "solve_portfolio", fake_portfolio(problem, by_seed))
     routes, winner, _ = multistart.solve_searches(
-        problem, PARAMS, 0, time.monotonic() + 1.0, None, searches=2
+        problem, PARAMS, 0, time.monotonic() + 1.0, None, searches=2, executor=pool
     )
     assert (routes, winner) == (full, "seed1")
 
 
 def test_two_searches_are_valid_reproducible_and_never_worse_than_one(
-    problem: RoutingProblem,
+    problem: RoutingProblem, pool: ProcessPoolExecutor
 ) -> None:
     two = SolveParams(time_limit=3.0, workers=2, searches=2, max_iterations=30)
     one = SolveParams(time_limit=3.0, workers=1, searches=1, max_iterations=30)
-    first = solve(problem, two, seed=4)
-    again = solve(problem, two, seed=4)
+    first = solve(problem, two, seed=4, executor=pool)
+    again = solve(problem, two, seed=4, executor=pool)
     alone = solve(problem, one, seed=4)
     assert_valid(problem, first)
     assert first.routes == again.routes
@@ -132,31 +171,30 @@ def test_two_searches_are_valid_reproducible_and_never_worse_than_one(
     assert key >= (alone.metrics.delivered_value, -alone.metrics.distance)
 
 
-def test_solve_runs_the_searches_only_when_asked(
-    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem
+def test_solve_runs_the_searches_only_when_asked_and_given_an_executor(
+    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, pool: ProcessPoolExecutor
 ) -> None:
     calls: list[int] = []
-    real = solver.solve_searches
+    real = piece.solve_searches
 
     def spy(*args, **kwargs):
-        calls.append(args[-1])
+        calls.append(args[5])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(solver, "solve_searches", spy)
-    solve(problem, SolveParams(time_limit=1.0, max_iterations=10), seed=0)
+    monkeypatch.setattr(piece, "solve_searches", spy)
+    solve(problem, SolveParams(time_limit=1.0, max_iterations=10), seed=0, executor=pool)
     assert calls == []
-    solve(problem, SolveParams(time_limit=1.0, max_iterations=10, searches=2), seed=0)
+    two = SolveParams(time_limit=1.0, max_iterations=10, searches=2)
+    solve(problem, two, seed=0, executor=pool)
     assert calls == [2]
+    # In-process: this process's search only (same as searches=1, same seed).
+    alone = solve(problem, two, seed=0)
+    assert calls == [2]
+    one = solve(problem, SolveParams(time_limit=1.0, max_iterations=10), seed=0)
+    assert alone.routes == one.routes
     # A part of the decomposition already has its own core: one search.
-    solve_part(problem, SolveParams(time_limit=1.0, max_iterations=10, searches=2), seed=0)
+    solve_part(problem, two, seed=0)
     assert calls == [2]
-
-
-def test_a_daemonic_process_does_not_fork_searches() -> None:
-    # multiprocessing.Pool workers are daemonic: Python forbids them children.
-    with get_context("fork").Pool(1) as pool:
-        assert pool.apply(multistart.can_fork_searches) is False
-    assert multistart.can_fork_searches() is True
 
 
 def test_searches_are_validated() -> None:
@@ -205,10 +243,13 @@ def test_every_second_search_has_a_patient_fleet_phase() -> None:
     ]
 
 
-def test_the_patient_search_runs_as_a_child_and_can_win(
-    monkeypatch: pytest.MonkeyPatch, problem: RoutingProblem, full: Routes
+def test_the_patient_search_runs_on_the_executor_and_can_win(
+    monkeypatch: pytest.MonkeyPatch,
+    problem: RoutingProblem,
+    full: Routes,
+    pool: ProcessPoolExecutor,
 ) -> None:
-    # Only a patient search finds the full plan: it must be the child with seed 1.
+    # Only a patient search finds the full plan: it must be the one with seed 1.
     _, reasons = alone_feasibility(problem)
 
     def run(problem, params, seed, deadline, initial=None, threads=1):
@@ -216,7 +257,7 @@ def test_the_patient_search_runs_as_a_child_and_can_win(
 
     monkeypatch.setattr(multistart, "solve_portfolio", run)
     routes, winner, _ = multistart.solve_searches(
-        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=3
+        problem, PARAMS, 0, time.monotonic() + 2.0, None, searches=3, executor=pool
     )
     assert (routes, winner) == (full, "seed1")
 

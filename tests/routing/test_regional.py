@@ -84,7 +84,7 @@ def assert_valid(problem: GeoRoutingProblem, result: RoutingResult) -> set[str]:
 SPLIT = SolveParams(time_limit=4.0, part_size=60, decompose_above=100, workers=1)
 
 
-def test_forced_decomposition_gives_valid_routes_in_a_process_pool() -> None:
+def test_forced_decomposition_gives_valid_routes_in_process() -> None:
     problem = geo_problem(1)
     result = solve(
         problem, SolveParams(time_limit=5.0, part_size=60, decompose_above=100, workers=2), seed=0

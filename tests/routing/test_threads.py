@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing import SolveParams, solve
-from routing.regional import solve_part
+from routing.parallel import solve_part
 from tests.routing.conftest import random_problem
 from tests.routing.test_solve import assert_valid
 

@@ -1,0 +1,126 @@
+"""Parts of a decomposed day on an executor: the process plumbing.
+
+:func:`run_parts` hands the parts of :mod:`routing.regional` and
+:mod:`routing.decompose` to the caller's executor (a process pool made by
+:mod:`engine.executors`; routing never starts processes itself), or solves
+them in this process one after another when there is none. Each part is a
+small picklable problem (a :class:`~routing.problem.GeoRoutingProblem` with
+only its own coordinates, or a :class:`~routing.problem.RoutingProblem` on
+its compacted matrix), so shipping it to a worker costs little whatever the
+executor's start method; :func:`solve_part` is what a worker runs (it could
+be a Celery task as it is).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import replace
+
+from routing.backends import Routes
+from routing.params import SolveParams
+from routing.piece import solve_piece
+from routing.portfolio import Steps, to_routes, to_steps
+from routing.problem import GeoRoutingProblem, RoutingProblem
+from routing.result import RoutingResult
+
+log = logging.getLogger(__name__)
+
+PART_OVERHEAD = 0.3  # s per part outside its solve: matrix build, pickling, IPC
+MIN_PART_SECONDS = 0.4  # below this a part is not started (its shipments stay for repair)
+UNBOUNDED = 10**9  # decompose_above/geographic_above inside a part: never split again
+
+
+def solve_part(
+    part_problem: GeoRoutingProblem | RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    initial: Steps | None = None,
+) -> RoutingResult:
+    """Solve one part in full (its own matrix, the backend portfolio).
+
+    Top-level and fed only picklable values, so it runs in a worker process
+    (or, later, as a Celery task). Never decomposes again.
+    """
+    problem = (
+        part_problem.to_problem() if isinstance(part_problem, GeoRoutingProblem) else part_problem
+    )
+    # workers=1, searches=1: the parts already run one per worker process; a
+    # part's backends must not start threads or searches of their own on the
+    # same cores.
+    flat = replace(
+        params, decompose_above=UNBOUNDED, geographic_above=UNBOUNDED, workers=1, searches=1
+    )
+    return solve_piece(problem, flat, seed, initial)
+
+
+def run_parts(
+    executor: Executor | None,
+    parts: Sequence[GeoRoutingProblem | RoutingProblem],
+    params: SolveParams,
+    seed: int,
+    deadline: float,
+    initials: Sequence[Steps | None] | None = None,
+) -> list[RoutingResult | None]:
+    """Solve ``parts`` (on ``executor``, else in-process) so all end by ``deadline``.
+
+    ``params.workers`` parts run at once on the executor (give it at least
+    that many workers). A part is submitted when one finishes, with the time
+    left divided by the waves left (minus the per-part overhead): balanced
+    parts share the time evenly, and an overrun shrinks the parts after it
+    rather than pushing the deadline. Parts that no longer fit are not
+    started (``None``); a part that fails is logged and counts as ``None``.
+    If the executor breaks (a worker killed) or is shut down, the parts not
+    yet submitted are solved in this process.
+    """
+    slots = params.workers if executor is not None else 1
+    results: list[RoutingResult | None] = [None] * len(parts)
+    pending = list(range(len(parts)))
+    running: dict[Future[RoutingResult], int] = {}
+    while pending or running:
+        while pending and len(running) < slots:
+            waves = math.ceil(len(pending) / slots)
+            budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
+            if budget < MIN_PART_SECONDS:
+                log.info("regional: %d parts not started (time)", len(pending))
+                pending.clear()
+                break
+            i = pending.pop(0)
+            part_params = replace(params, time_limit=budget)
+            warm = initials[i] if initials else None
+            if executor is not None:
+                try:
+                    running[executor.submit(solve_part, parts[i], part_params, seed, warm)] = i
+                    continue
+                except Exception:  # BrokenExecutor, or shut down: go on in-process
+                    log.exception("regional: the executor failed; parts go on in-process")
+                    executor, slots = None, 1
+            try:
+                results[i] = solve_part(parts[i], part_params, seed, warm)
+            except Exception:  # one failing part must not sink the day
+                log.exception("regional: part %d failed", i)
+        if running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = running.pop(fut)
+                try:
+                    results[i] = fut.result()
+                except Exception:
+                    log.exception("regional: part %d failed", i)
+    return results
+
+
+def part_routes(
+    problem: GeoRoutingProblem | RoutingProblem, results: Sequence[RoutingResult | None]
+) -> Routes:
+    """The parts' routes as node codes of the whole ``problem``.
+
+    Parts keep the shipment and vehicle ids of the whole, so their routes
+    map back by id (:func:`routing.portfolio.to_steps`, then
+    :func:`~routing.portfolio.to_routes`).
+    """
+    steps = {v: s for res in results if res is not None for v, s in to_steps(res).items()}
+    return to_routes(problem, steps)
