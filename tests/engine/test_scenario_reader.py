@@ -144,10 +144,18 @@ def _doc(*mutations: Mutation) -> dict[str, Any]:
     return doc
 
 
-def _error(doc: object) -> str:
+def _issues(doc: object) -> list[str]:
+    """Every problem the reader reports for ``doc``, one line each."""
     with pytest.raises(ScenarioError) as info:
         parse_scenario(doc)
-    return str(info.value)
+    return [str(issue) for issue in info.value.issues]
+
+
+def _error(doc: object) -> str:
+    """The one problem of ``doc`` (it must have exactly one)."""
+    issues = _issues(doc)
+    assert len(issues) == 1, issues
+    return issues[0]
 
 
 INVALID: list[tuple[str, Mutation, str]] = [
@@ -192,7 +200,6 @@ INVALID: list[tuple[str, Mutation, str]] = [
         'categories[0] (id "food.basket"): missing required field "weight_kg"',
     ),
     # wrong types
-    ("document not an object", lambda d: d.clear(), 'scenario: missing required field "version"'),
     ("version string", _set("version", "1"), 'scenario: version must be 1, got "1"'),
     ("version 2", _set("version", 2), "scenario: version must be 1, got 2"),
     ("version bool", _set("version", True), "scenario: version must be 1, got true"),
@@ -504,9 +511,51 @@ def test_top_level_not_an_object() -> None:
     assert _error([1, 2]) == "scenario: must be a JSON object, got [1, 2]"
 
 
-def test_first_problem_is_reported() -> None:
-    doc = _doc(_set("requests.1.quantity", 0), _set("requests.0.priority", 9))
-    assert _error(doc).startswith('requests[0] (id "R1"): priority')
+def test_every_problem_is_reported_in_file_order() -> None:
+    doc = _doc(
+        _set("requests.1.quantity", 0),
+        _set("requests.0.priority", 9),
+        _set("requests.0.lat", 91),
+        _drop("volunteers.1.capacity_kg"),
+        _set("policy.road_factor", -1),
+    )
+    assert _issues(doc) == [
+        "policy.road_factor: must be a positive number, got -1",
+        'requests[0] (id "R1"): lat must be a number in [-90, 90], got 91',
+        'requests[0] (id "R1"): priority must be an integer from 1 to 5, got 9',
+        'requests[1] (id "R2"): quantity must be a positive integer, got 0',
+        'volunteers[1] (id "V2"): missing required field "capacity_kg"',
+    ]
+
+
+def test_document_without_required_fields_lists_each() -> None:
+    assert _issues({}) == [
+        f'scenario: missing required field "{key}"'
+        for key in ("version", "date", "supplies", "requests")
+    ]
+
+
+def test_error_text_is_first_line_then_the_rest_counted() -> None:
+    doc = _doc()
+    doc["requests"] = [dict(doc["requests"][1], id=f"R{i}", quantity=-i) for i in range(1, 31)]
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(doc)
+    error = info.value
+    assert len(error.issues) == 30
+    lines = str(error).splitlines()
+    assert lines[0] == 'requests[0] (id "R1"): quantity must be a positive integer, got -1'
+    assert len(lines) == 21 and lines[-1] == "… and 10 more errors"
+    first = error.issues[0]
+    assert (first.path, first.field) == ('requests[0] (id "R1")', "quantity")
+
+
+def test_a_bad_record_does_not_echo_into_references() -> None:
+    # A category record that is itself invalid is still a known id: the supplies and
+    # requests naming it are not reported a second time as "unknown category".
+    doc = _doc(_set("categories.1.weight_kg", -1))
+    assert _issues(doc) == [
+        'categories[1] (id "food.oil"): weight_kg must be a positive number, got -1'
+    ]
 
 
 def test_malformed_json_reports_line_and_column(tmp_path: Path) -> None:
@@ -646,6 +695,7 @@ def test_utf8_bom_and_arabic_text(tmp_path: Path) -> None:
 _ids = st.text(alphabet="ABCRSV0123456789-_é", min_size=1, max_size=6)
 _coord = st.floats(allow_nan=False, allow_infinity=False)
 _positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)
+_speed = st.floats(min_value=0.1, max_value=1000)
 _dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
 _minutes = st.integers(min_value=0, max_value=1440)
 
@@ -695,13 +745,14 @@ def _scenarios(draw: st.DrawFn) -> Scenario:
         for rid in draw(st.lists(_ids, max_size=4, unique=True))
     )
     volunteers = tuple(
-        Volunteer(vid, draw(lat), draw(lon), draw(_positive), draw(_interval()), draw(_positive))
+        Volunteer(vid, draw(lat), draw(lon), draw(_positive), draw(_interval()), draw(_speed))
         for vid in draw(st.lists(_ids, max_size=3, unique=True))
     )
     policy = Policy(
-        max_distance_km=draw(_positive),
+        # above 20,016 km is "no limit", stored clamped: the round trip still holds
+        max_distance_km=draw(st.floats(min_value=1e-6, max_value=1e12)),
         priority_weights=MappingProxyType({p: draw(_positive) for p in range(1, 6)}),
-        road_factor=draw(_positive),
+        road_factor=draw(st.floats(min_value=1e-6, max_value=10)),
         stop_minutes=draw(st.floats(min_value=0, max_value=60)),
         unit_minutes=draw(st.floats(min_value=0, max_value=10)),
     )
