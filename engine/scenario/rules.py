@@ -21,9 +21,9 @@ the matching into exact integer costs. The bounds are far beyond real aid logist
 ``road_factor``         > 0, at most 10
 ``stop_minutes``,       0 .. 1440 minutes (one day)
 ``unit_minutes``
-``max_distance_km``     > 0; values above 20,016 km (half the Earth's circumference
-                        on the spec's sphere: no two places are farther apart) mean
-                        "no limit" and are stored as 20,016
+``max_distance_km``     at least 1 km; values above 20,016 km (half the Earth's
+                        circumference on the spec's sphere: no two places are
+                        farther apart) mean "no limit" and are stored as 20,016
 ids and codes           at most 200 characters of valid Unicode text (``id``,
                         ``category``, ``region``, ``regions`` items, ``unit``)
 ======================  ==========================================================
@@ -55,6 +55,9 @@ MAX_SERVICE_MINUTES = 1440.0
 # longest great-circle distance. Any larger limit admits every pair, and clamping keeps
 # the matching's integer costs (which scale with this limit) small.
 NO_DISTANCE_LIMIT_KM = 20016.0
+# Below about 0.1 km, the matching's dot-product filter cannot tell a distance from
+# float rounding (1 - cos θ nears one ulp); 1 km is far below any real policy.
+MIN_DISTANCE_KM = 1.0
 DAY_MINUTES = 1440
 ECHO_CHARS = 40  # longest string echoed whole in a message
 _ECHO_VALUE = 60  # longest rendering of a non-string value (lists, objects)
@@ -199,7 +202,8 @@ capacity_kg = number_rule(maximum=MAX_CAPACITY_KG)
 speed_kmh = number_rule(minimum=MIN_SPEED_KMH, maximum=MAX_SPEED_KMH)
 road_factor = number_rule(maximum=MAX_ROAD_FACTOR)
 service_minutes = number_rule(maximum=MAX_SERVICE_MINUTES, zero_ok=True)
-max_distance_km = number_rule()  # larger than NO_DISTANCE_LIMIT_KM: clamped, not refused
+# Larger than NO_DISTANCE_LIMIT_KM: clamped, not refused.
+max_distance_km = number_rule(minimum=MIN_DISTANCE_KM)
 priority_weight = number_rule()  # the matching states its own exactness limit
 
 
