@@ -110,7 +110,8 @@ class _Checker:
     def __call__(self, record: object) -> None:
         """Raise :class:`ScenarioError` listing every field of ``record`` breaking its rule."""
         # Rules return None or a non-empty message: any() is True only on a problem.
-        # (100,000 requests are built in ~0.4 s instead of ~0.65 s with a plain loop.)
+        # The happy path is one attrgetter and one map, no Python-level loop: a day's
+        # 100,000 requests are all built through here.
         if not any(map(operator.call, self.rules, self.fields(record))):
             return
         values = {name: getattr(record, name) for name, _ in self.table}

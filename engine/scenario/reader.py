@@ -142,7 +142,7 @@ def _regions(value: object) -> frozenset[str]:
 def _names(value: object) -> MappingProxyType[str, str]:
     if not isinstance(value, dict):
         raise _Bad(f"names must be an object of strings, got {_got(value)}")
-    return MappingProxyType(value)
+    return MappingProxyType(dict(value))  # a copy: later edits of the document stay out
 
 
 # A field spec: (name, default or _REQUIRED, JSON conversion or None). An optional
@@ -224,9 +224,11 @@ def _read_records(
 
 
 def _record_list(doc: dict[str, Any], key: str, source: str, issues: list[Issue]) -> list[Any]:
-    value = doc.get(key)
-    if value is None:
+    if key not in doc:
         return []  # a missing required list is reported at the top level
+    value = doc[key]
+    if value is None and key == "volunteers":
+        return []  # an optional list set to null is absent
     if not isinstance(value, list):
         issues.append(Issue(source, key, f"{key} must be a list, got {_got(value)}"))
         return []

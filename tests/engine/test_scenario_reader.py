@@ -221,6 +221,7 @@ INVALID: list[tuple[str, Mutation, str]] = [
         'scenario: date must be an ISO date YYYY-MM-DD, got "20261128"',
     ),
     ("supplies not list", _set("supplies", {}), "scenario: supplies must be a list, got {}"),
+    ("requests null", _set("requests", None), "scenario: requests must be a list, got null"),
     ("request not object", _set("requests.1", 7), "requests[1]: must be an object, got 7"),
     (
         "quantity string",
