@@ -150,6 +150,32 @@ def _names(value: object) -> MappingProxyType[str, str]:
 _Spec = tuple[str, object, Callable[[Any], Any] | None]
 
 
+def _slow_values(
+    rec: dict[str, Any], specs: Sequence[_Spec]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The fields of ``rec`` that read well, and a problem per field that does not."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, default, convert in specs:
+        raw = rec.get(name)
+        if raw is None:
+            if default is _REQUIRED:
+                if name not in rec:
+                    problems[name] = f"missing required field {_quote(name)}"
+                    continue
+            else:
+                values[name] = default() if callable(default) else default
+                continue
+        if convert is None:
+            values[name] = raw
+        else:
+            try:
+                values[name] = convert(raw)
+            except _Bad as bad:
+                problems[name] = str(bad)
+    return values, problems
+
+
 def _read_records(
     kind: str,
     records: list[Any],
@@ -168,29 +194,37 @@ def _read_records(
     out = []
     seen: dict[str, int] = {}
     order = {name: position for position, (name, _, _) in enumerate(specs)}
+    # Fast path (every record of a valid file): required fields read directly, the
+    # few conversions applied; any problem sends the record to the slow path, which
+    # collects them all.
+    plain = [name for name, default, convert in specs if default is _REQUIRED and not convert]
+    optional = [
+        (name, default)
+        for name, default, convert in specs
+        if default is not _REQUIRED and not convert
+    ]
+    converted = [(name, default, convert) for name, default, convert in specs if convert]
     for index, rec in enumerate(records):
         if not isinstance(rec, dict):
             issues.append(Issue(f"{kind}[{index}]", None, f"must be an object, got {_got(rec)}"))
             continue
-        values: dict[str, Any] = {}
         problems: dict[str, str] = {}
-        for name, default, convert in specs:
-            raw = rec.get(name)
-            if raw is None:
-                if default is _REQUIRED:
-                    if name not in rec:
-                        problems[name] = f"missing required field {_quote(name)}"
-                        continue
-                else:
+        try:
+            values: dict[str, Any] = {name: rec[name] for name in plain}
+            get = rec.get
+            for name, default in optional:
+                raw = get(name)
+                values[name] = (
+                    raw if raw is not None else (default() if callable(default) else default)
+                )
+            for name, default, convert in converted:
+                raw = rec[name] if default is _REQUIRED else get(name)
+                if raw is None and default is not _REQUIRED:
                     values[name] = default() if callable(default) else default
-                    continue
-            if convert is None:
-                values[name] = raw
-            else:
-                try:
+                else:
                     values[name] = convert(raw)
-                except _Bad as bad:
-                    problems[name] = str(bad)
+        except (KeyError, _Bad):
+            values, problems = _slow_values(rec, specs)
         record = None
         if not problems:
             try:
