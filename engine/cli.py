@@ -23,8 +23,9 @@ from pathlib import Path
 from engine.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
-# A day's solve is planned in seconds to minutes; a day (86,400 s) bounds any real
-# use and keeps deadlines arithmetic far from float overflow.
+# A day's solve takes seconds to minutes; a day (86,400 s) bounds any real use.
+# Larger values (1e308) would silently mean "no limit", and inf breaks the deadline
+# arithmetic of the solvers.
 MAX_TIME_LIMIT = 86400.0
 
 
