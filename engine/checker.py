@@ -253,7 +253,10 @@ class _SupplyIndex:
         groups: dict[tuple[str, str], list[Request]] = defaultdict(list)
         for r in requests:
             groups[(r.category, r.region)].append(r)
-        limit = self.scenario.policy.max_distance_km + DIST_TOL_KM
+        # Refute a no_supply claim only with a pair clearly inside the limit: a pair
+        # within rounding of it (another great-circle formula may put it just outside,
+        # e.g. the same point written with lon -180 and 180) supports either reason.
+        limit = self.scenario.policy.max_distance_km - DIST_TOL_KM
         found: set[str] = set()
         for (category, region), group in groups.items():
             entry = self._tree(category, region)

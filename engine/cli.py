@@ -1,13 +1,21 @@
 """The ``jessr`` command line.
 
-Exit status: 0 success, 2 invalid input (the message names record, id and
-field; nothing is written), 1 an unexpected failure.
+Exit status: 0 success, 2 invalid input (nothing is written), 1 an unexpected
+failure.
+
+Invalid input is reported on stderr, one problem per line, each ``jessr: `` and the
+problem naming record, id and field; the first line is the first problem of the file
+(``jessr: requests[17] (id "R18"): quantity must be a positive integer, got -3``).
+A file with several problems lists up to 20 of them, then ``jessr: … and N more
+errors``. A bad command-line argument is argparse's usage line and one error line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +23,10 @@ from pathlib import Path
 from engine.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
+# A day's solve takes seconds to minutes; a day (86,400 s) bounds any real use.
+# Larger values (1e308) would silently mean "no limit", and inf breaks the deadline
+# arithmetic of the solvers.
+MAX_TIME_LIMIT = 86400.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(ns.func(ns))
     except ScenarioError as exc:
-        print(f"jessr: {exc}", file=sys.stderr)
+        for line in exc.lines():
+            print(f"jessr: {line}", file=sys.stderr)
         return EXIT_INVALID
     except OSError as exc:
         print(f"jessr: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
@@ -68,10 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="plan JSON to write")
     p.add_argument(
         "--time-limit",
-        type=_positive_float,
+        type=time_limit,
         default=30.0,
         metavar="S",
-        help="seconds for the whole solve (default 30)",
+        help=f"seconds for the whole solve, at most {MAX_TIME_LIMIT:.0f} (default 30)",
     )
     p.add_argument("--seed", type=int, default=0, help="routing seed (default 0)")
     p.add_argument(
@@ -114,10 +127,12 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
     from engine.solve import solve_scenario
     from engine.summary import summarize
 
-    scenario = load_scenario(ns.scenario)
     out = Path(ns.output)
     if out.is_dir():
         raise ScenarioError(f"{out}: output is a directory, expected a plan file path")
+    if _same_file(ns.scenario, out):
+        raise ScenarioError(f"{out}: output is the scenario file itself; choose another -o path")
+    scenario = load_scenario(ns.scenario)
     # The pool first: the progress display is a thread, and no pool is
     # forked while another thread runs (engine.executors).
     with process_pool(ns.workers) as executor:
@@ -186,13 +201,27 @@ def _cmd_check(ns: argparse.Namespace) -> int:
     return 0 if report.valid else 1
 
 
-def _positive_float(text: str) -> float:
+def _same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when ``a`` and ``b`` name one file (links included), or one path if absent."""
+    try:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:  # one of them does not exist (yet): compare where they would be
+            return Path(a).resolve() == Path(b).resolve()
+    except (OSError, ValueError):  # e.g. an embedded NUL: the read reports the path
+        return False
+
+
+def time_limit(text: str) -> float:
+    """argparse type: seconds, a finite number > 0 and at most :data:`MAX_TIME_LIMIT`."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_TIME_LIMIT):
+        raise argparse.ArgumentTypeError(
+            f"expected seconds > 0 and at most {MAX_TIME_LIMIT:.0f}, got {text!r}"
+        )
     return value
 
 

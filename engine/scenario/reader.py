@@ -1,23 +1,31 @@
 """Read and validate a scenario in the exchange format, version 1.
 
 The format is the public contract of ``jessr solve`` (``shared/spec/exchange-format.md``).
-Validation stops at the first problem and raises :class:`ScenarioError` whose message
-names the record, its id and the field, e.g.::
+Validation goes through the whole file and raises one :class:`ScenarioError` holding
+every problem found (``error.issues``, in file order); each names the record, its id and
+the field, e.g.::
 
     requests[17] (id "R18"): quantity must be a positive integer, got -3
     policy.road_factor: must be a positive number, got "x"
     scenario: missing required field "supplies"
 
 Record indexes are 0-based positions in their list. The id part is left out when the
-record has no usable id (missing, empty or not a string).
+record has no usable id (missing, empty or not a string). A record reports each of its
+bad fields once; a record that is not an object, or a list that is not a list, is one
+problem. The value rules and limits are those of the records themselves
+(:mod:`engine.scenario.rules`, applied again by the dataclasses' construction); this
+module adds what is particular to JSON.
 
 Decisions where the spec leaves room (documented in the README):
 
 * numbers are JSON numbers only: ``true``/``false`` and numeric strings are rejected;
   NaN and infinities are rejected. Integer fields (``quantity``, ``priority``,
   ``version``) accept JSON integers only, so ``2.0`` is rejected like ``2.5``.
-* ``quantity`` is capped at 10^9 (:data:`MAX_QUANTITY`) so that solver arithmetic
-  cannot overflow; integer literals beyond the float range are not numbers.
+* values must lie within the engine's limits (:mod:`engine.scenario.rules`: e.g.
+  ``quantity`` at most 10^9, ``capacity_kg`` at most 10^6); ``max_distance_km`` above
+  20,016 km means no limit. Integer literals beyond the float range are not numbers.
+* ids and codes are at most 200 characters of valid Unicode (a ``"\ud800"`` escape, a
+  lone surrogate, is refused); echoed strings are cut to 40 characters plus "…".
 * an optional field set to ``null`` means the field is absent (its default applies).
 * times are ``HH:MM`` with two-digit hours and minutes, from ``00:00`` to ``24:00``;
   a window or shift whose end equals its start is accepted (only end < start is an
@@ -32,127 +40,53 @@ Decisions where the spec leaves room (documented in the README):
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
 from typing import Any, NoReturn
 
 from engine.reference import default_categories
-from engine.scenario.errors import ScenarioError
+from engine.scenario import rules
+from engine.scenario.errors import Issue, ScenarioError
 from engine.scenario.model import (
+    CATEGORY_RULES,
     DAY_END,
     DAY_START,
-    DEFAULT_PRIORITY_WEIGHTS,
+    POLICY_RULES,
+    REQUEST_RULES,
+    SUPPLY_RULES,
+    VOLUNTEER_RULES,
     Category,
     Policy,
     Request,
     Scenario,
     Supply,
     Volunteer,
+    field_problems,
 )
 
 FORMAT_VERSION = 1
 DEFAULT_SPEED_KMH = 30.0
 DEFAULT_UNIT = "unit"
+MAX_QUANTITY = rules.MAX_QUANTITY
 
 # [0-9], not \d: \d also matches Arabic-Indic digits, which int() would happily accept.
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_RE = re.compile(r"([0-9]{2}):([0-9]{2})")
 _PRIORITY_KEYS = ("1", "2", "3", "4", "5")
-_FLOAT_MAX = 1e308
-# Far above any real stock, yet sums of 100,000 such quantities still fit the int64
-# arithmetic of the flow solvers.
-MAX_QUANTITY = 10**9
+_PLACEHOLDER_DATE = date(2000, 1, 1)  # stands in for an invalid plan date; never returned
+_REQUIRED = object()  # a field spec's default: the field must be present
+_got = rules.show
+_quote = rules.quote
 
 
 class _Bad(Exception):
-    """A field problem, raised by the helpers and wrapped with the record's label."""
+    """A field problem found while converting JSON; the message starts with the field."""
 
 
-def _got(value: object) -> str:
-    """The offending value as it looked in the JSON, shortened for one-line messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        try:
-            text = repr(value)
-        except ValueError:  # an int too long to print (Python's 4300-digit limit)
-            text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _label(kind: str, index: int, rec: object) -> str:
-    """``requests[17] (id "R18")``, or ``requests[17]`` when there is no usable id."""
-    if isinstance(rec, dict):
-        rid = rec.get("id")
-        if isinstance(rid, str) and rid:
-            return f"{kind}[{index}] (id {_quote(rid)})"
-    return f"{kind}[{index}]"
-
-
-def _is_number(value: object) -> bool:
-    # bool is an int subclass in Python but never a number on the wire. A JSON integer
-    # literal can exceed the float range (float() would then raise): not a usable number.
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _FLOAT_MAX
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-# -- field helpers: each reads one key of a record and raises _Bad with the field's name
-
-
-def _required(rec: dict[str, Any], key: str) -> Any:
-    try:
-        return rec[key]
-    except KeyError:
-        raise _Bad(f"missing required field {_quote(key)}") from None
-
-
-def _nonempty_str(rec: dict[str, Any], key: str) -> str:
-    value = _required(rec, key)
-    if not isinstance(value, str) or not value:
-        raise _Bad(f"{key} must be a non-empty string, got {_got(value)}")
-    return value
-
-
-def _positive_int(rec: dict[str, Any], key: str) -> int:
-    value = _required(rec, key)
-    if not _is_int(value) or value <= 0:
-        raise _Bad(f"{key} must be a positive integer, got {_got(value)}")
-    if value > MAX_QUANTITY:
-        raise _Bad(f"{key} must be at most {MAX_QUANTITY}, got {_got(value)}")
-    return value
-
-
-def _positive_number(value: object, key: str) -> float:
-    if not _is_number(value) or value <= 0:  # type: ignore[operator]
-        raise _Bad(f"{key} must be a positive number, got {_got(value)}")
-    return float(value)  # type: ignore[arg-type]
-
-
-def _lat(rec: dict[str, Any]) -> float:
-    value = _required(rec, "lat")
-    if not _is_number(value) or not -90.0 <= value <= 90.0:
-        raise _Bad(f"lat must be a number in [-90, 90], got {_got(value)}")
-    return float(value)
-
-
-def _lon(rec: dict[str, Any]) -> float:
-    value = _required(rec, "lon")
-    if not _is_number(value) or not -180.0 <= value <= 180.0:
-        raise _Bad(f"lon must be a number in [-180, 180], got {_got(value)}")
-    return float(value)
+# -- JSON conversions (what is particular to the wire format)
 
 
 def _date(value: object, key: str, cache: dict[str, date]) -> date:
@@ -189,254 +123,326 @@ def _time(value: object, key: str) -> int:
 
 
 def _interval(value: object, key: str) -> tuple[int, int]:
-    """A ``["HH:MM", "HH:MM"]`` pair as minutes; end == start is allowed, end < start not."""
+    """A ``["HH:MM", "HH:MM"]`` pair as minutes (the order is the records' rule)."""
     if not isinstance(value, list) or len(value) != 2:
         raise _Bad(f'{key} must be a pair ["HH:MM", "HH:MM"], got {_got(value)}')
-    start = _time(value[0], f"{key}[0]")
-    end = _time(value[1], f"{key}[1]")
-    if end < start:
-        raise _Bad(f"{key} end {value[1]} precedes its start {value[0]}")
-    return start, end
+    return _time(value[0], f"{key}[0]"), _time(value[1], f"{key}[1]")
 
 
-def _ids_unique(kind: str, index: int, rid: str, seen: dict[str, int]) -> None:
-    first = seen.setdefault(rid, index)
-    if first != index:
-        raise _Bad(f"duplicate id {_quote(rid)} (first at {kind}[{first}])")
-
-
-def _category_ref(rec: dict[str, Any], known: Mapping[str, Category], where: str) -> str:
-    value = _nonempty_str(rec, "category")
-    if value not in known:
-        raise _Bad(f"category {_quote(value)} is unknown (not in {where})")
-    return value
-
-
-def _record_list(doc: dict[str, Any], key: str, source: str) -> list[Any]:
-    value = doc[key]
+def _regions(value: object) -> frozenset[str]:
     if not isinstance(value, list):
-        raise ScenarioError(f"{source}: {key} must be a list, got {_got(value)}")
+        raise _Bad(f"regions must be a list of region codes, got {_got(value)}")
+    for position, code in enumerate(value):
+        tail = rules.text(code)
+        if tail is not None:
+            raise _Bad(f"regions[{position}] {tail}")
+    return frozenset(value)
+
+
+def _names(value: object) -> MappingProxyType[str, str]:
+    if not isinstance(value, dict):
+        raise _Bad(f"names must be an object of strings, got {_got(value)}")
+    return MappingProxyType(dict(value))  # a copy: later edits of the document stay out
+
+
+# A field spec: (name, default or _REQUIRED, JSON conversion or None). An optional
+# field that is absent or null takes its default; a callable default is called.
+_Spec = tuple[str, object, Callable[[Any], Any] | None]
+
+
+def _slow_values(
+    rec: dict[str, Any], specs: Sequence[_Spec]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The fields of ``rec`` that read well, and a problem per field that does not."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, default, convert in specs:
+        raw = rec.get(name)
+        if raw is None:
+            if default is _REQUIRED:
+                if name not in rec:
+                    problems[name] = f"missing required field {_quote(name)}"
+                    continue
+            else:
+                values[name] = default() if callable(default) else default
+                continue
+        if convert is None:
+            values[name] = raw
+        else:
+            try:
+                values[name] = convert(raw)
+            except _Bad as bad:
+                problems[name] = str(bad)
+    return values, problems
+
+
+def _read_records(
+    kind: str,
+    records: list[Any],
+    cls: type,
+    specs: Sequence[_Spec],
+    table: Sequence[tuple[str, rules.Rule]],
+    issues: list[Issue],
+    known: Mapping[str, object] | None = None,
+    where: str = "",
+) -> list[Any]:
+    """Build the records of one list, appending every problem to ``issues``.
+
+    ``known``: the category ids references are checked against (``None``: the
+    catalogue itself is broken; references are not checked then, to avoid echoes).
+    """
+    out = []
+    seen: dict[str, int] = {}
+    order = {name: position for position, (name, _, _) in enumerate(specs)}
+    # Fast path (every record of a valid file): required fields read directly, the
+    # few conversions applied; any problem sends the record to the slow path, which
+    # collects them all.
+    plain = [name for name, default, convert in specs if default is _REQUIRED and not convert]
+    optional = [
+        (name, default)
+        for name, default, convert in specs
+        if default is not _REQUIRED and not convert
+    ]
+    converted = [(name, default, convert) for name, default, convert in specs if convert]
+    for index, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            issues.append(Issue(f"{kind}[{index}]", None, f"must be an object, got {_got(rec)}"))
+            continue
+        problems: dict[str, str] = {}
+        try:
+            values: dict[str, Any] = {name: rec[name] for name in plain}
+            get = rec.get
+            for name, default in optional:
+                raw = get(name)
+                values[name] = (
+                    raw if raw is not None else (default() if callable(default) else default)
+                )
+            for name, default, convert in converted:
+                raw = rec[name] if default is _REQUIRED else get(name)
+                if raw is None and default is not _REQUIRED:
+                    values[name] = default() if callable(default) else default
+                else:
+                    values[name] = convert(raw)
+        except (KeyError, _Bad):
+            values, problems = _slow_values(rec, specs)
+        record = None
+        if not problems:
+            try:
+                record = cls(**values)
+            except ScenarioError as exc:
+                for issue in exc.issues:
+                    problems.setdefault(issue.field or "", issue.message)
+        else:
+            for name, message in field_problems(table, values):
+                problems.setdefault(name, message)
+        rid = values.get("id")
+        if "id" not in problems and isinstance(rid, str):
+            first = seen.setdefault(rid, index)
+            if first != index:
+                problems["id"] = rules.duplicate_id(rid, kind, first)
+        category = values.get("category")
+        if (
+            known is not None
+            and "category" not in problems
+            and isinstance(category, str)
+            and category not in known
+        ):
+            problems["category"] = rules.unknown_category(category, where)
+        if problems:
+            path = rules.label(kind, index, rec.get("id"))
+            for name in sorted(problems, key=lambda n: order.get(n, len(order))):
+                issues.append(Issue(path, name or None, problems[name]))
+        elif record is not None:
+            out.append(record)
+    return out
+
+
+def _record_list(doc: dict[str, Any], key: str, source: str, issues: list[Issue]) -> list[Any]:
+    if key not in doc:
+        return []  # a missing required list is reported at the top level
+    value = doc[key]
+    if value is None and key == "volunteers":
+        return []  # an optional list set to null is absent
+    if not isinstance(value, list):
+        issues.append(Issue(source, key, f"{key} must be a list, got {_got(value)}"))
+        return []
     return value
-
-
-def _not_object(kind: str, index: int, rec: object) -> NoReturn:
-    raise ScenarioError(f"{kind}[{index}]: must be an object, got {_got(rec)}")
 
 
 # -- sections
 
 
-def _parse_categories(doc: dict[str, Any], source: str) -> tuple[Mapping[str, Category], str]:
-    """The scenario's category catalogue and how to name it in messages."""
+def _parse_categories(
+    doc: dict[str, Any], source: str, issues: list[Issue]
+) -> tuple[Mapping[str, Category], Mapping[str, object] | None, str]:
+    """The catalogue, the ids references may name (``None``: unknown) and its name."""
     records = doc.get("categories")
     if records is None or records == []:
-        return default_categories(), "the built-in catalogue"
+        catalogue = default_categories()
+        return catalogue, catalogue, "the built-in catalogue"
     if not isinstance(records, list):
-        raise ScenarioError(f"{source}: categories must be a list, got {_got(records)}")
-    out: dict[str, Category] = {}
-    seen: dict[str, int] = {}
-    for index, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            _not_object("categories", index, rec)
-        try:
-            cid = _nonempty_str(rec, "id")
-            _ids_unique("categories", index, cid, seen)
-            unit = rec.get("unit")
-            if unit is None:
-                unit = DEFAULT_UNIT
-            elif not isinstance(unit, str) or not unit:
-                raise _Bad(f"unit must be a non-empty string, got {_got(unit)}")
-            weight = _positive_number(_required(rec, "weight_kg"), "weight_kg")
-            perishable = rec.get("perishable")
-            if perishable is None:
-                perishable = False
-            elif not isinstance(perishable, bool):
-                raise _Bad(f"perishable must be true or false, got {_got(perishable)}")
-            names = rec.get("names")
-            if names is None:
-                names = {}
-            elif not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
-                raise _Bad(f"names must be an object of strings, got {_got(names)}")
-        except _Bad as bad:
-            raise ScenarioError(f"{_label('categories', index, rec)}: {bad}") from None
-        out[cid] = Category(
-            id=cid,
-            unit=unit,
-            weight_kg=weight,
-            perishable=perishable,
-            names=MappingProxyType(dict(names)),
+        issues.append(
+            Issue(source, "categories", f"categories must be a list, got {_got(records)}")
         )
-    return MappingProxyType(out), "the scenario's categories"
+        return MappingProxyType({}), None, "the scenario's categories"
+    specs: list[_Spec] = [
+        ("id", _REQUIRED, None),
+        ("unit", DEFAULT_UNIT, None),
+        ("weight_kg", _REQUIRED, None),
+        ("perishable", False, None),
+        ("names", MappingProxyType({}), _names),
+    ]
+    before = len(issues)
+    built = _read_records("categories", records, Category, specs, CATEGORY_RULES, issues)
+    # References to a category whose record was invalid are not reported again.
+    known: dict[str, object] = {
+        rec["id"]: None
+        for rec in records
+        if isinstance(rec, dict) and isinstance(rec.get("id"), str)
+    }
+    if len(issues) > before:
+        return MappingProxyType({}), known, "the scenario's categories"
+    return MappingProxyType({c.id: c for c in built}), known, "the scenario's categories"
 
 
-def _parse_policy(doc: dict[str, Any]) -> Policy:
+def _parse_policy(doc: dict[str, Any], issues: list[Issue]) -> Policy:
     raw = doc.get("policy")
     if raw is None:
         return Policy()
     if not isinstance(raw, dict):
-        raise ScenarioError(f"policy: must be an object, got {_got(raw)}")
-    defaults = Policy()
-    values: dict[str, float] = {}
-    for key, positive in (
-        ("max_distance_km", True),
-        ("road_factor", True),
-        ("stop_minutes", False),
-        ("unit_minutes", False),
-    ):
-        value = raw.get(key)
-        if value is None:
-            values[key] = getattr(defaults, key)
-        elif not _is_number(value) or value < 0 or (positive and value == 0):
-            kind = "a positive" if positive else "a non-negative"
-            raise ScenarioError(f"policy.{key}: must be {kind} number, got {_got(value)}")
-        else:
-            values[key] = float(value)
-    weights = dict(DEFAULT_PRIORITY_WEIGHTS)
+        issues.append(Issue("policy", None, f"must be an object, got {_got(raw)}"))
+        return Policy()
+    values: dict[str, Any] = {
+        name: raw[name] for name, _ in POLICY_RULES if raw.get(name) is not None
+    }
+    weights: dict[int, object] = {}
     given = raw.get("priority_weights")
     if given is not None:
         if not isinstance(given, dict):
-            raise ScenarioError(
-                f'policy.priority_weights: must be an object with keys "1".."5", got {_got(given)}'
+            issues.append(
+                Issue(
+                    "policy.priority_weights",
+                    "priority_weights",
+                    f'must be an object with keys "1".."5", got {_got(given)}',
+                )
             )
-        for key, value in given.items():
-            where = f"policy.priority_weights[{_quote(key)}]"
-            if key not in _PRIORITY_KEYS:
-                raise ScenarioError(f'{where}: unknown priority, keys are "1".."5"')
-            if not _is_number(value) or value <= 0:
-                raise ScenarioError(f"{where}: must be a positive number, got {_got(value)}")
-            weights[int(key)] = float(value)
-    return Policy(priority_weights=MappingProxyType(weights), **values)
-
-
-def _parse_supplies(
-    records: list[Any], categories: Mapping[str, Category], where: str, dates: dict[str, date]
-) -> tuple[Supply, ...]:
-    out: list[Supply] = []
-    seen: dict[str, int] = {}
-    for index, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            _not_object("supplies", index, rec)
-        try:
-            sid = _nonempty_str(rec, "id")
-            _ids_unique("supplies", index, sid, seen)
-            category = _category_ref(rec, categories, where)
-            quantity = _positive_int(rec, "quantity")
-            lat = _lat(rec)
-            lon = _lon(rec)
-            region = _nonempty_str(rec, "region")
-            org = rec.get("org")
-            if org is not None and not isinstance(org, str):
-                raise _Bad(f"org must be a string, got {_got(org)}")
-            expires = rec.get("expires")
-            if expires is not None:
-                expires = _date(expires, "expires", dates)
-            regions = rec.get("regions")
-            if regions is not None:
-                if not isinstance(regions, list):
-                    raise _Bad(f"regions must be a list of region codes, got {_got(regions)}")
-                for position, code in enumerate(regions):
-                    if not isinstance(code, str) or not code:
-                        raise _Bad(
-                            f"regions[{position}] must be a non-empty string, got {_got(code)}"
+        else:
+            for key, value in given.items():
+                if key not in _PRIORITY_KEYS:
+                    issues.append(
+                        Issue(
+                            f"policy.priority_weights[{_quote(key)}]",
+                            "priority_weights",
+                            'unknown priority, keys are "1".."5"',
                         )
-                regions = frozenset(regions)
-        except _Bad as bad:
-            raise ScenarioError(f"{_label('supplies', index, rec)}: {bad}") from None
-        out.append(Supply(sid, category, quantity, lat, lon, region, org, expires, regions))
-    return tuple(out)
-
-
-def _parse_requests(
-    records: list[Any],
-    categories: Mapping[str, Category],
-    where: str,
-    plan_date: date,
-    dates: dict[str, date],
-) -> tuple[Request, ...]:
-    out: list[Request] = []
-    seen: dict[str, int] = {}
-    whole_day = (DAY_START, DAY_END)
-    for index, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            _not_object("requests", index, rec)
-        try:
-            rid = _nonempty_str(rec, "id")
-            _ids_unique("requests", index, rid, seen)
-            category = _category_ref(rec, categories, where)
-            quantity = _positive_int(rec, "quantity")
-            lat = _lat(rec)
-            lon = _lon(rec)
-            region = _nonempty_str(rec, "region")
-            priority = _required(rec, "priority")
-            if not _is_int(priority) or not 1 <= priority <= 5:
-                raise _Bad(f"priority must be an integer from 1 to 5, got {_got(priority)}")
-            filed = rec.get("filed")
-            filed = plan_date if filed is None else _date(filed, "filed", dates)
-            window = rec.get("window")
-            window = whole_day if window is None else _interval(window, "window")
-        except _Bad as bad:
-            raise ScenarioError(f"{_label('requests', index, rec)}: {bad}") from None
-        out.append(Request(rid, category, quantity, lat, lon, region, priority, filed, window))
-    return tuple(out)
-
-
-def _parse_volunteers(records: list[Any]) -> tuple[Volunteer, ...]:
-    out: list[Volunteer] = []
-    seen: dict[str, int] = {}
-    for index, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            _not_object("volunteers", index, rec)
-        try:
-            vid = _nonempty_str(rec, "id")
-            _ids_unique("volunteers", index, vid, seen)
-            lat = _lat(rec)
-            lon = _lon(rec)
-            capacity = _positive_number(_required(rec, "capacity_kg"), "capacity_kg")
-            shift = _interval(_required(rec, "shift"), "shift")
-            speed = rec.get("speed_kmh")
-            speed = DEFAULT_SPEED_KMH if speed is None else _positive_number(speed, "speed_kmh")
-        except _Bad as bad:
-            raise ScenarioError(f"{_label('volunteers', index, rec)}: {bad}") from None
-        out.append(Volunteer(vid, lat, lon, capacity, shift, speed))
-    return tuple(out)
+                    )
+                else:
+                    weights[int(key)] = value
+    try:
+        return Policy(priority_weights=weights, **values)
+    except ScenarioError as exc:
+        issues.extend(exc.issues)
+        return Policy()
 
 
 def parse_scenario(doc: object, *, source: str = "scenario") -> Scenario:
     """Validate a decoded JSON document and build the frozen :class:`Scenario`.
 
     ``source`` names the document in top-level messages (``scenario: missing required
-    field "supplies"``). Raises :class:`ScenarioError` on the first problem found; the
-    check order is: top-level required fields, ``version``, ``date``, ``categories``,
+    field "supplies"``). Raises :class:`ScenarioError` holding every problem found, in
+    this order: top-level required fields, ``version``, ``date``, ``categories``,
     ``policy``, ``supplies``, ``requests``, ``volunteers``, each list in order.
     """
     if not isinstance(doc, dict):
-        raise ScenarioError(f"{source}: must be a JSON object, got {_got(doc)}")
+        raise ScenarioError(Issue(source, None, f"must be a JSON object, got {_got(doc)}"))
+    issues: list[Issue] = []
     for key in ("version", "date", "supplies", "requests"):
         if key not in doc:
-            raise ScenarioError(f"{source}: missing required field {_quote(key)}")
-    version = doc["version"]
-    if not _is_int(version) or version != FORMAT_VERSION:
-        raise ScenarioError(f"{source}: version must be {FORMAT_VERSION}, got {_got(version)}")
+            issues.append(Issue(source, key, f"missing required field {_quote(key)}"))
+    version = doc.get("version", FORMAT_VERSION)
+    if not rules.is_int(version) or version != FORMAT_VERSION:
+        issues.append(
+            Issue(source, "version", f"version must be {FORMAT_VERSION}, got {_got(version)}")
+        )
     dates: dict[str, date] = {}
-    try:
-        plan_date = _date(doc["date"], "date", dates)
-    except _Bad as bad:
-        raise ScenarioError(f"{source}: {bad}") from None
-    categories, where = _parse_categories(doc, source)
-    policy = _parse_policy(doc)
-    supplies = _parse_supplies(_record_list(doc, "supplies", source), categories, where, dates)
-    requests = _parse_requests(
-        _record_list(doc, "requests", source), categories, where, plan_date, dates
+    plan_date = _PLACEHOLDER_DATE
+    if "date" in doc:
+        try:
+            plan_date = _date(doc["date"], "date", dates)
+        except _Bad as bad:
+            issues.append(Issue(source, "date", str(bad)))
+    categories, known, where = _parse_categories(doc, source, issues)
+    policy = _parse_policy(doc, issues)
+
+    def date_field(key: str) -> Callable[[Any], date]:
+        return lambda value: _date(value, key, dates)
+
+    def interval_field(key: str) -> Callable[[Any], tuple[int, int]]:
+        return lambda value: _interval(value, key)
+
+    supplies = _read_records(
+        "supplies",
+        _record_list(doc, "supplies", source, issues),
+        Supply,
+        [
+            ("id", _REQUIRED, None),
+            ("category", _REQUIRED, None),
+            ("quantity", _REQUIRED, None),
+            ("lat", _REQUIRED, None),
+            ("lon", _REQUIRED, None),
+            ("region", _REQUIRED, None),
+            ("org", None, None),
+            ("expires", None, date_field("expires")),
+            ("regions", None, _regions),
+        ],
+        SUPPLY_RULES,
+        issues,
+        known,
+        where,
     )
-    volunteers: tuple[Volunteer, ...] = ()
-    if doc.get("volunteers") is not None:
-        volunteers = _parse_volunteers(_record_list(doc, "volunteers", source))
+    requests = _read_records(
+        "requests",
+        _record_list(doc, "requests", source, issues),
+        Request,
+        [
+            ("id", _REQUIRED, None),
+            ("category", _REQUIRED, None),
+            ("quantity", _REQUIRED, None),
+            ("lat", _REQUIRED, None),
+            ("lon", _REQUIRED, None),
+            ("region", _REQUIRED, None),
+            ("priority", _REQUIRED, None),
+            ("filed", lambda: plan_date, date_field("filed")),
+            ("window", (DAY_START, DAY_END), interval_field("window")),
+        ],
+        REQUEST_RULES,
+        issues,
+        known,
+        where,
+    )
+    volunteers = _read_records(
+        "volunteers",
+        _record_list(doc, "volunteers", source, issues),
+        Volunteer,
+        [
+            ("id", _REQUIRED, None),
+            ("lat", _REQUIRED, None),
+            ("lon", _REQUIRED, None),
+            ("capacity_kg", _REQUIRED, None),
+            ("shift", _REQUIRED, interval_field("shift")),
+            ("speed_kmh", DEFAULT_SPEED_KMH, None),
+        ],
+        VOLUNTEER_RULES,
+        issues,
+    )
+    if issues:
+        raise ScenarioError(issues)
     return Scenario(
         date=plan_date,
         categories=categories,
-        supplies=supplies,
-        requests=requests,
-        volunteers=volunteers,
+        supplies=tuple(supplies),
+        requests=tuple(requests),
+        volunteers=tuple(volunteers),
         policy=policy,
         version=version,
     )

@@ -161,13 +161,16 @@ def write_json_atomic(doc: Any, path: str | os.PathLike[str], *, indent: int | N
 
     The document is serialised before any file is touched, so a value JSON cannot hold
     (an object, NaN) raises ``TypeError``/``ValueError`` and leaves ``path`` as it was.
+    Any string can be written, lone surrogates included (as ``\\uXXXX`` escapes).
     The bytes go to a temporary file in the same directory (same file system, so the
     final ``os.replace`` is atomic), which is fsynced first: after a crash ``path`` holds
     either the old or the new document, never a mix.
     """
     target = Path(path)
     text = json.dumps(doc, ensure_ascii=False, indent=indent, allow_nan=False) + "\n"
-    data = text.encode("utf-8")
+    # A lone surrogate (a string decoded from a JSON "\\ud800" escape) has no UTF-8
+    # form; written as that same escape, the file stays valid JSON and reads back equal.
+    data = text.encode("utf-8", "backslashreplace")
     target.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL on a random name instead of mkstemp: mkstemp forces mode 0600, while this
     # lets the umask decide, exactly as a plain open() of the target would.

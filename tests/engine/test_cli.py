@@ -98,3 +98,67 @@ def test_bad_arguments_exit_2():
     with pytest.raises(SystemExit) as exc:
         main(["solve", "x.json", "-o", "p.json", "--time-limit", "-1"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e308", "86400.5", "0", "abc"])
+def test_time_limit_must_be_finite_positive_and_at_most_a_day(value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["solve", "x.json", "-o", "p.json", "--time-limit", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--time-limit" in err and "Traceback" not in err
+
+
+def test_output_onto_the_scenario_is_refused(day, tmp_path, capsys):
+    scenario = day()
+    before = scenario.read_bytes()
+    link = tmp_path / "link.json"
+    link.symlink_to(scenario)
+    for target in (scenario, tmp_path / "." / scenario.name, link):
+        assert main(["solve", str(scenario), "-o", str(target), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"jessr: {target}: output is the scenario file itself")
+        assert err.count("\n") == 1
+    assert scenario.read_bytes() == before
+
+
+def test_every_error_listed_first_one_first(day, tmp_path, capsys):
+    scenario = day()
+    doc = json.loads(scenario.read_text())
+    doc["requests"][17]["quantity"] = -3
+    doc["requests"][20]["priority"] = 9
+    scenario.write_text(json.dumps(doc))
+    assert main(["solve", str(scenario), "-o", str(tmp_path / "p.json")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        'jessr: requests[17] (id "R18"): quantity must be a positive integer, got -3',
+        'jessr: requests[20] (id "R21"): priority must be an integer from 1 to 5, got 9',
+    ]
+
+
+def test_many_errors_are_counted_after_twenty(day, tmp_path, capsys):
+    scenario = day()
+    doc = json.loads(scenario.read_text())
+    for rec in doc["requests"][:50]:
+        rec["quantity"] = 0
+    scenario.write_text(json.dumps(doc))
+    assert main(["solve", str(scenario), "-o", str(tmp_path / "p.json")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 21
+    assert lines[0].startswith('jessr: requests[0] (id "R1"): quantity must be')
+    assert lines[-1] == "jessr: … and 30 more errors"
+
+
+def test_lone_surrogate_id_is_refused_at_read(day, tmp_path, capsys):
+    scenario = day()
+    doc = json.loads(scenario.read_text())
+    doc["requests"][0]["id"] = "R\ud800"
+    scenario.write_text(json.dumps(doc))  # ASCII JSON: the surrogate is a \ud800 escape
+    plan = tmp_path / "p.json"
+    assert main(["solve", str(scenario), "-o", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        'jessr: requests[0] (id "R\\ud800"): id must be valid Unicode text, '
+        "got a lone surrogate at character 1\n"
+    )
+    assert not plan.exists()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import pickle
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -26,7 +28,7 @@ from engine.scenario.model import (
     Volunteer,
 )
 from engine.scenario.reader import load_scenario, parse_scenario
-from engine.scenario.writer import scenario_to_dict
+from engine.scenario.writer import scenario_to_dict, write_json_atomic
 
 BASE: dict[str, Any] = {
     "version": 1,
@@ -144,10 +146,18 @@ def _doc(*mutations: Mutation) -> dict[str, Any]:
     return doc
 
 
-def _error(doc: object) -> str:
+def _issues(doc: object) -> list[str]:
+    """Every problem the reader reports for ``doc``, one line each."""
     with pytest.raises(ScenarioError) as info:
         parse_scenario(doc)
-    return str(info.value)
+    return [str(issue) for issue in info.value.issues]
+
+
+def _error(doc: object) -> str:
+    """The one problem of ``doc`` (it must have exactly one)."""
+    issues = _issues(doc)
+    assert len(issues) == 1, issues
+    return issues[0]
 
 
 INVALID: list[tuple[str, Mutation, str]] = [
@@ -192,7 +202,6 @@ INVALID: list[tuple[str, Mutation, str]] = [
         'categories[0] (id "food.basket"): missing required field "weight_kg"',
     ),
     # wrong types
-    ("document not an object", lambda d: d.clear(), 'scenario: missing required field "version"'),
     ("version string", _set("version", "1"), 'scenario: version must be 1, got "1"'),
     ("version 2", _set("version", 2), "scenario: version must be 1, got 2"),
     ("version bool", _set("version", True), "scenario: version must be 1, got true"),
@@ -212,6 +221,7 @@ INVALID: list[tuple[str, Mutation, str]] = [
         'scenario: date must be an ISO date YYYY-MM-DD, got "20261128"',
     ),
     ("supplies not list", _set("supplies", {}), "scenario: supplies must be a list, got {}"),
+    ("requests null", _set("requests", None), "scenario: requests must be a list, got null"),
     ("request not object", _set("requests.1", 7), "requests[1]: must be an object, got 7"),
     (
         "quantity string",
@@ -504,9 +514,51 @@ def test_top_level_not_an_object() -> None:
     assert _error([1, 2]) == "scenario: must be a JSON object, got [1, 2]"
 
 
-def test_first_problem_is_reported() -> None:
-    doc = _doc(_set("requests.1.quantity", 0), _set("requests.0.priority", 9))
-    assert _error(doc).startswith('requests[0] (id "R1"): priority')
+def test_every_problem_is_reported_in_file_order() -> None:
+    doc = _doc(
+        _set("requests.1.quantity", 0),
+        _set("requests.0.priority", 9),
+        _set("requests.0.lat", 91),
+        _drop("volunteers.1.capacity_kg"),
+        _set("policy.road_factor", -1),
+    )
+    assert _issues(doc) == [
+        "policy.road_factor: must be a positive number, got -1",
+        'requests[0] (id "R1"): lat must be a number in [-90, 90], got 91',
+        'requests[0] (id "R1"): priority must be an integer from 1 to 5, got 9',
+        'requests[1] (id "R2"): quantity must be a positive integer, got 0',
+        'volunteers[1] (id "V2"): missing required field "capacity_kg"',
+    ]
+
+
+def test_document_without_required_fields_lists_each() -> None:
+    assert _issues({}) == [
+        f'scenario: missing required field "{key}"'
+        for key in ("version", "date", "supplies", "requests")
+    ]
+
+
+def test_error_text_is_first_line_then_the_rest_counted() -> None:
+    doc = _doc()
+    doc["requests"] = [dict(doc["requests"][1], id=f"R{i}", quantity=-i) for i in range(1, 31)]
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(doc)
+    error = info.value
+    assert len(error.issues) == 30
+    lines = str(error).splitlines()
+    assert lines[0] == 'requests[0] (id "R1"): quantity must be a positive integer, got -1'
+    assert len(lines) == 21 and lines[-1] == "… and 10 more errors"
+    first = error.issues[0]
+    assert (first.path, first.field) == ('requests[0] (id "R1")', "quantity")
+
+
+def test_a_bad_record_does_not_echo_into_references() -> None:
+    # A category record that is itself invalid is still a known id: the supplies and
+    # requests naming it are not reported a second time as "unknown category".
+    doc = _doc(_set("categories.1.weight_kg", -1))
+    assert _issues(doc) == [
+        'categories[1] (id "food.oil"): weight_kg must be a positive number, got -1'
+    ]
 
 
 def test_malformed_json_reports_line_and_column(tmp_path: Path) -> None:
@@ -646,6 +698,7 @@ def test_utf8_bom_and_arabic_text(tmp_path: Path) -> None:
 _ids = st.text(alphabet="ABCRSV0123456789-_é", min_size=1, max_size=6)
 _coord = st.floats(allow_nan=False, allow_infinity=False)
 _positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)
+_speed = st.floats(min_value=0.1, max_value=1000)
 _dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31))
 _minutes = st.integers(min_value=0, max_value=1440)
 
@@ -695,13 +748,14 @@ def _scenarios(draw: st.DrawFn) -> Scenario:
         for rid in draw(st.lists(_ids, max_size=4, unique=True))
     )
     volunteers = tuple(
-        Volunteer(vid, draw(lat), draw(lon), draw(_positive), draw(_interval()), draw(_positive))
+        Volunteer(vid, draw(lat), draw(lon), draw(_positive), draw(_interval()), draw(_speed))
         for vid in draw(st.lists(_ids, max_size=3, unique=True))
     )
     policy = Policy(
-        max_distance_km=draw(_positive),
+        # above 20,016 km is "no limit", stored clamped: the round trip still holds
+        max_distance_km=draw(st.floats(min_value=1, max_value=1e12)),
         priority_weights=MappingProxyType({p: draw(_positive) for p in range(1, 6)}),
-        road_factor=draw(_positive),
+        road_factor=draw(st.floats(min_value=1e-6, max_value=10)),
         stop_minutes=draw(st.floats(min_value=0, max_value=60)),
         unit_minutes=draw(st.floats(min_value=0, max_value=10)),
     )
@@ -720,3 +774,204 @@ def _scenarios(draw: st.DrawFn) -> Scenario:
 def test_round_trip_property(scenario: Scenario) -> None:
     text = json.dumps(scenario_to_dict(scenario), allow_nan=False)
     assert parse_scenario(json.loads(text)) == scenario
+
+
+# -- limits, text, and records built in code
+
+
+LIMITS: list[tuple[str, Mutation, str]] = [
+    (
+        "capacity above limit",
+        _set("volunteers.0.capacity_kg", 1e19),
+        'volunteers[0] (id "V1"): capacity_kg must be at most 1000000, got 1e+19',
+    ),
+    (
+        "weight below limit",
+        _set("categories.0.weight_kg", 5e-324),
+        'categories[0] (id "food.basket"): weight_kg must be at least 0.000001, got 5e-324',
+    ),
+    (
+        "weight above limit",
+        _set("categories.0.weight_kg", 2e6),
+        'categories[0] (id "food.basket"): weight_kg must be at most 1000000, got 2000000.0',
+    ),
+    (
+        "speed below limit",
+        _set("volunteers.0.speed_kmh", 5e-324),
+        'volunteers[0] (id "V1"): speed_kmh must be at least 0.1, got 5e-324',
+    ),
+    (
+        "speed above limit",
+        _set("volunteers.0.speed_kmh", 1001),
+        'volunteers[0] (id "V1"): speed_kmh must be at most 1000, got 1001',
+    ),
+    (
+        "max distance below 1 km",
+        _set("policy.max_distance_km", 0.5),
+        "policy.max_distance_km: must be at least 1, got 0.5",
+    ),
+    (
+        "road factor above limit",
+        _set("policy.road_factor", 11),
+        "policy.road_factor: must be at most 10, got 11",
+    ),
+    (
+        "stop minutes above a day",
+        _set("policy.stop_minutes", 1e300),
+        "policy.stop_minutes: must be at most 1440, got 1e+300",
+    ),
+    (
+        "unit minutes above a day",
+        _set("policy.unit_minutes", 1441),
+        "policy.unit_minutes: must be at most 1440, got 1441",
+    ),
+    (
+        "id longer than 200 characters",
+        _set("requests.0.id", "R" * 201),
+        'requests[0] (id "'
+        + "R" * 40
+        + '…"): id must be at most 200 characters, got 201 ("'
+        + "R" * 40
+        + '…")',
+    ),
+    (
+        "lone surrogate in an id",
+        _set("supplies.0.id", "S\ud800"),
+        'supplies[0] (id "S\\ud800"): id must be valid Unicode text, '
+        "got a lone surrogate at character 1",
+    ),
+    (
+        "lone surrogate in a region code",
+        _set("supplies.0.regions", ["TN-11", "\udc80"]),
+        'supplies[0] (id "S1"): regions[1] must be valid Unicode text, '
+        "got a lone surrogate at character 0",
+    ),
+    (
+        "lone surrogate in org",
+        _set("supplies.0.org", "a\udfffb"),
+        'supplies[0] (id "S1"): org must be valid Unicode text, '
+        "got a lone surrogate at character 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "message"),
+    [pytest.param(m, msg, id=name) for name, m, msg in LIMITS],
+)
+def test_values_beyond_the_stated_limits_are_refused(mutation: Mutation, message: str) -> None:
+    assert _error(_doc(mutation)) == message
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("volunteers.0.capacity_kg", 1e6),
+        ("volunteers.0.capacity_kg", 5e-324),
+        ("categories.0.weight_kg", 1e-6),
+        ("categories.0.weight_kg", 1e6),
+        ("volunteers.0.speed_kmh", 0.1),
+        ("volunteers.0.speed_kmh", 1000),
+        ("policy.road_factor", 10),
+        ("policy.max_distance_km", 1),
+        ("policy.road_factor", 5e-324),
+        ("policy.stop_minutes", 1440),
+        ("policy.unit_minutes", 0),
+        ("requests.0.id", "R" * 200),
+    ],
+)
+def test_values_at_the_limits_are_accepted(path: str, value: Any) -> None:
+    parse_scenario(_doc(_set(path, value)))
+
+
+@pytest.mark.parametrize("given", [20016, 1e306, 1.7976931348623157e308])
+def test_max_distance_beyond_half_the_earth_means_no_limit(given: float) -> None:
+    s = parse_scenario(_doc(_set("policy.max_distance_km", given)))
+    assert s.policy.max_distance_km == 20016.0
+    assert parse_scenario(_doc(_set("policy.max_distance_km", 20015))).policy.max_distance_km == (
+        20015.0
+    )
+
+
+def test_a_megabyte_id_gives_a_short_line() -> None:
+    doc = _doc(_set("requests.0.id", "R" * 1_000_000), _set("requests.0.quantity", -3))
+    issues = _issues(doc)
+    assert len(issues) == 2
+    assert all(len(line) < 200 for line in issues)
+    assert issues[1].endswith("quantity must be a positive integer, got -3")
+
+
+def test_an_unknown_category_is_echoed_shortened() -> None:
+    long = "c" * 150
+    doc = _doc(_set("requests.1.category", long))
+    (line,) = _issues(doc)
+    assert line == (
+        f'requests[1] (id "R2"): category "{"c" * 40}…" is unknown '
+        "(not in the scenario's categories)"
+    )
+
+
+def test_a_record_built_in_code_validates_itself() -> None:
+    # weight_kg=0 once reached engine/solve.py and divided by zero there.
+    with pytest.raises(ScenarioError) as info:
+        Category("food.oil", "bottle", 0.0)
+    assert str(info.value) == (
+        'category (id "food.oil"): weight_kg must be a positive number, got 0.0'
+    )
+    with pytest.raises(ScenarioError) as info:
+        Request("R18", "food.oil", -3, 36.8, 91.0, "TN-11", 9, date(2026, 11, 28))
+    assert [(i.path, i.field) for i in info.value.issues] == [
+        ('request (id "R18")', "quantity"),
+        ('request (id "R18")', "priority"),
+    ]
+    assert str(info.value.issues[0]) == (
+        'request (id "R18"): quantity must be a positive integer, got -3'
+    )
+    with pytest.raises(ScenarioError, match=r'volunteer \(id "V"\): shift end 08:00 precedes'):
+        Volunteer("V", 36.8, 10.1, 100.0, (600, 480))
+    with pytest.raises(ScenarioError, match=r"^policy.road_factor: must be at most 10, got 20$"):
+        Policy(road_factor=20)
+    with pytest.raises(ScenarioError, match=r'policy.priority_weights\["6"\]: unknown priority'):
+        Policy(priority_weights={6: 1.0})
+
+
+def test_records_built_in_code_are_normalised() -> None:
+    v = Volunteer("V", 36, 10, 400, [480, 840], 40)
+    assert (type(v.lat), type(v.capacity_kg), type(v.speed_kmh)) == (float, float, float)
+    assert v.shift == (480, 840) and type(v.shift) is tuple
+    s = Supply("S", "food.oil", 3, 36, 10, "TN-11", regions=["TN-11"])  # type: ignore[arg-type]
+    assert s.regions == frozenset({"TN-11"})
+    p = Policy(priority_weights={5: 100}, max_distance_km=1e306)
+    assert p.priority_weights == {**DEFAULT_PRIORITY_WEIGHTS, 5: 100.0}
+    assert p.max_distance_km == 20016.0
+
+
+def test_a_scenario_built_in_code_checks_what_spans_records() -> None:
+    good = parse_scenario(_doc())
+    twice = (*good.requests, good.requests[1])
+    with pytest.raises(ScenarioError) as info:
+        dataclasses.replace(good, requests=twice)
+    assert str(info.value) == 'requests[2] (id "R2"): duplicate id "R2" (first at requests[1])'
+    stray = dataclasses.replace(good.supplies[1], category="food.milk")
+    with pytest.raises(ScenarioError) as info:
+        dataclasses.replace(good, supplies=(good.supplies[0], stray))
+    assert str(info.value) == (
+        'supplies[1] (id "S2"): category "food.milk" is unknown (not in the scenario\'s categories)'
+    )
+    with pytest.raises(ScenarioError, match=r"^requests\[0\]: must be a Request"):
+        dataclasses.replace(good, requests=(good.supplies[0],))
+    as_lists = dataclasses.replace(good, requests=list(good.requests))
+    assert as_lists == good and type(as_lists.requests) is tuple
+
+
+def test_scenario_error_survives_pickling() -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(_doc(_set("requests.0.priority", 9), _set("requests.1.quantity", 0)))
+    again = pickle.loads(pickle.dumps(info.value))
+    assert again.issues == info.value.issues and str(again) == str(info.value)
+
+
+def test_writer_escapes_lone_surrogates(tmp_path: Path) -> None:
+    path = tmp_path / "odd.json"
+    write_json_atomic({"id": "a\ud800b", "name": "é"}, path)
+    assert json.loads(path.read_text(encoding="utf-8")) == {"id": "a\ud800b", "name": "é"}
