@@ -89,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
+    from engine.params import DayParams
     from engine.progress import Progress
     from engine.reference import regions
     from engine.scenario.reader import load_scenario
@@ -100,19 +101,16 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
     out = Path(ns.output)
     if out.is_dir():
         raise ScenarioError(f"{out}: output is a directory, expected a plan file path")
+    try:
+        params = DayParams(time_limit=ns.time_limit, seed=ns.seed, workers=ns.workers)
+    except ValueError as exc:  # the message starts with the field, the flag's name
+        field, _, why = str(exc).partition(":")
+        raise ScenarioError(f"--{field.replace('_', '-')}:{why}") from None
     if ns.quiet:
-        outcome = solve_scenario(
-            scenario, time_limit=ns.time_limit, seed=ns.seed, workers=ns.workers
-        )
+        outcome = solve_scenario(scenario, params)
     else:
         with Progress() as progress:
-            outcome = solve_scenario(
-                scenario,
-                time_limit=ns.time_limit,
-                seed=ns.seed,
-                workers=ns.workers,
-                stage=progress.stage,
-            )
+            outcome = solve_scenario(scenario, params, progress=progress.stage)
     write_json_atomic(plan_to_dict(outcome.plan), out)
     if not ns.quiet:
         names = {code: r.names.get("en", code) for code, r in regions("TN").items()}

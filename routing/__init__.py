@@ -11,10 +11,20 @@ from routing.evaluate import check_route, verify_route
 from routing.params import SolveParams
 from routing.problem import RoutingProblem, Shipment, Vehicle, great_circle_km
 from routing.regional import GeoRoutingProblem, solve_geographic, solve_part
-from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status, Stop
+from routing.result import (
+    Dropped,
+    DropReason,
+    Metrics,
+    Reason,
+    Route,
+    RoutingResult,
+    Status,
+    Stop,
+)
 from routing.solver import solve
 
 __all__ = [
+    "DropReason",
     "Dropped",
     "GeoRoutingProblem",
     "Metrics",
