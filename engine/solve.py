@@ -98,7 +98,8 @@ def _assemble(
 ) -> AllocationOutcome:
     """Plan allocations (split to fit the largest vehicle), unmet needs and metrics."""
     overflow: set[str] = set()
-    allocations = _split(scenario, result.allocations, [], overflow, params)
+    trips = _fleet_trips(scenario, params)
+    allocations = _split(scenario, result.allocations, [], overflow, trips)
     unmet = _unmet(question, allocations, result)
     unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
     values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
@@ -117,29 +118,28 @@ def _split(
     found: Iterable[matching.Allocation],
     allocations: list[PlanAllocation],
     overflow: set[str],
-    params: DayParams,
+    trips: int,
 ) -> list[PlanAllocation]:
     """Append ``found`` to ``allocations`` as plan allocations that fit the
     largest vehicle, numbered on from ``allocations`` ("A1", "A2", ...).
 
-    Bounded by records, not units: every allocation gets one piece, and the
-    further pieces of the loads that need several come out of one budget,
-    the most trips the fleet could make in a day (:func:`_fleet_trips`).
+    Bounded by records, not units: the pieces come out of one budget,
+    ``trips`` (at most what the fleet could carry in a day,
+    :func:`_fleet_trips`), and every allocation gets at least one.
     What a load has beyond its pieces stays one allocation, added to
     ``overflow``: nobody can carry it today.
     """
     chunk = _units_per_trip(scenario)
     category_of = {s.id: s.category for s in scenario.supplies} if chunk else {}
-    spare = _fleet_trips(scenario, params)
+    spare = trips
     for a in found:
         # A unit heavier than every vehicle (chunk 0) stays whole: routing
         # reports it as too_heavy.
         step = chunk.get(category_of.get(a.lot, ""), 0) or a.quantity
-        pieces = -(-a.quantity // step)  # ceil
-        extra = min(pieces - 1, spare)
-        spare -= extra
+        pieces = min(-(-a.quantity // step), max(1, spare))
+        spare -= pieces
         left = a.quantity
-        for _ in range(1 + extra):
+        for _ in range(pieces):
             take = min(left, step)
             allocations.append(PlanAllocation(f"A{len(allocations) + 1}", a.lot, a.need, take))
             left -= take
@@ -237,13 +237,14 @@ def solve_scenario(
     taken = [(a.supply, a.request, a.quantity) for a in kept]
     new = matching.solve(_residual(question, taken, forbidden), matching_params)
     overflow: set[str] = set()
-    routed_allocs = _split(scenario, new.allocations, list(kept), overflow, params)
+    # The fleet's trips left after the kept loads go to the new allocations;
+    # the last ones are never routed, so they get one piece each.
+    trips = max(0, _fleet_trips(scenario, params) - len(kept))
+    routed_allocs = _split(scenario, new.allocations, list(kept), overflow, trips)
     taken += [(a.lot, a.need, a.quantity) for a in new.allocations]
     free = _residual(matching_problem(scenario), taken)
     extra = matching.solve(free, matching_params) if free.lots and free.needs else None
-    final = _split(
-        scenario, extra.allocations if extra else (), list(routed_allocs), overflow, params
-    )
+    final = _split(scenario, extra.allocations if extra else (), list(routed_allocs), overflow, 0)
     values = {a.id: alloc.unit_value[a.request] * a.quantity for a in final}
 
     warm = {
