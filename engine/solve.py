@@ -40,6 +40,7 @@ import routing
 from engine.allocation import matching_problem
 from engine.dispatch import plan_routes, routing_problem
 from engine.params import DayParams
+from engine.scenario.errors import ScenarioError
 from engine.scenario.model import Scenario
 from engine.scenario.plan import Plan, PlanAllocation, Unmet, Unrouted
 from matching.geo import great_circle_km
@@ -86,8 +87,18 @@ def allocate(
 ) -> AllocationOutcome:
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
-    result = matching.solve(question, matching.MatchingParams(workers=workers))
+    result = _match(question, matching.MatchingParams(workers=workers))
     return _assemble(scenario, question, result, params)
+
+
+def _match(
+    question: matching.MatchingProblem, params: matching.MatchingParams
+) -> matching.MatchingResult:
+    """``matching.solve``; weights beyond exact 64-bit costs are invalid input."""
+    try:
+        return matching.solve(question, params)
+    except matching.ValueRangeError as exc:
+        raise ScenarioError(f"policy: {exc}") from None
 
 
 def _assemble(
@@ -235,7 +246,7 @@ def solve_scenario(
     matching_params = matching.MatchingParams(workers=params.workers)
     question = matching_problem(scenario, forbidden)
     taken = [(a.supply, a.request, a.quantity) for a in kept]
-    new = matching.solve(_residual(question, taken, forbidden), matching_params)
+    new = _match(_residual(question, taken, forbidden), matching_params)
     overflow: set[str] = set()
     # The fleet's trips left after the kept loads go to the new allocations;
     # the last ones are never routed, so they get one piece each.
@@ -243,7 +254,7 @@ def solve_scenario(
     routed_allocs = _split(scenario, new.allocations, list(kept), overflow, trips)
     taken += [(a.lot, a.need, a.quantity) for a in new.allocations]
     free = _residual(matching_problem(scenario), taken)
-    extra = matching.solve(free, matching_params) if free.lots and free.needs else None
+    extra = _match(free, matching_params) if free.lots and free.needs else None
     final = _split(scenario, extra.allocations if extra else (), list(routed_allocs), overflow, 0)
     values = {a.id: alloc.unit_value[a.request] * a.quantity for a in final}
 

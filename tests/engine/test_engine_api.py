@@ -3,6 +3,7 @@ extreme quantities, reasons from one vocabulary."""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
@@ -172,3 +173,43 @@ def test_reasons_are_the_enums_and_their_wire_strings() -> None:
         Unrouted("A1", "no_routing")
     with pytest.raises(ValueError):
         Unmet("R1", 1, "busy")
+
+
+def test_weights_beyond_exact_costs_exit_2_naming_the_limit(tmp_path, capsys) -> None:
+    from engine.cli import main
+
+    doc = {
+        "version": 1,
+        "date": "2026-11-28",
+        "supplies": [
+            {
+                "id": "S1",
+                "category": "food.basket",
+                "quantity": 3,
+                "lat": TUNIS[0],
+                "lon": TUNIS[1],
+                "region": "TN-11",
+            }
+        ],
+        "requests": [
+            {
+                "id": f"R{p}",
+                "category": "food.basket",
+                "quantity": 2,
+                "lat": ARIANA[0],
+                "lon": ARIANA[1],
+                "region": "TN-12",
+                "priority": p,
+            }
+            for p in (1, 2)
+        ],
+        "policy": {"priority_weights": {"1": 1, "2": 1.8e17}},
+    }
+    path = tmp_path / "day.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "plan.json"
+    assert main(["solve", str(path), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert err.startswith("jessr: policy: priority weights") and "holds at most" in err
+    assert not out.exists()
