@@ -56,11 +56,11 @@ class DayParams:
       into the plan (about 0.1 s at 35,000 allocations).
     * ``max_trips``: the most vehicle loads one volunteer is taken to carry
       in a day (fewer when the shift cannot hold that many stops). A load
-      heavier than the largest vehicle is split into vehicle-sized pieces,
-      together at most what the fleet can carry in a day; the rest of it
-      stays one unrouted allocation, so the work grows with the records,
-      not with the units (a quantity of 10⁹ with one volunteer is a few
-      dozen allocations, not millions).
+      heavier than the largest vehicle is split into vehicle-sized pieces:
+      every allocation is one piece, and the further pieces all together are
+      at most what the fleet can carry in a day; what a load has beyond its
+      pieces stays one unrouted allocation. The work grows with the records,
+      not with the units: 10⁹ units for one volunteer are 66 allocations.
     """
 
     time_limit: float = 30.0

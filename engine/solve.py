@@ -134,9 +134,11 @@ def _split(
     """Append ``found`` to ``allocations`` as plan allocations that fit the
     largest vehicle, numbered on from ``allocations`` ("A1", "A2", ...).
 
-    Bounded by records, not units: the pieces come out of one budget,
+    Bounded by records, not units: every allocation is one piece, and the
+    further pieces of loads that need several come out of one budget,
     ``trips`` (at most what the fleet could carry in a day,
-    :func:`_fleet_trips`), and every allocation gets at least one.
+    :func:`_fleet_trips`), so a day that fits its fleet splits as it always
+    did.
     What a load has beyond its pieces stays one allocation, added to
     ``overflow``: nobody can carry it today.
     """
@@ -147,8 +149,8 @@ def _split(
         # A unit heavier than every vehicle (chunk 0) stays whole: routing
         # reports it as too_heavy.
         step = chunk.get(category_of.get(a.lot, ""), 0) or a.quantity
-        pieces = min(-(-a.quantity // step), max(1, spare))
-        spare -= pieces
+        pieces = 1 + min(-(-a.quantity // step) - 1, spare)
+        spare -= pieces - 1
         left = a.quantity
         for _ in range(pieces):
             take = min(left, step)
@@ -235,7 +237,8 @@ def solve_scenario(
     outcome1 = SolveOutcome(
         plan1, alloc.matching, routed1, time.perf_counter() - started, alloc.unit_value
     )
-    if not undelivered or left() < params.min_routing_seconds:
+    # Bounded by iterations, the plan must not depend on the clock: round 2 runs.
+    if not undelivered or (params.iterations is None and left() < params.min_routing_seconds):
         return outcome1
 
     if progress:
@@ -249,7 +252,7 @@ def solve_scenario(
     new = _match(_residual(question, taken, forbidden), matching_params)
     overflow: set[str] = set()
     # The fleet's trips left after the kept loads go to the new allocations;
-    # the last ones are never routed, so they get one piece each.
+    # the last ones are never routed, so they get no further pieces.
     trips = max(0, _fleet_trips(scenario, params) - len(kept))
     routed_allocs = _split(scenario, new.allocations, list(kept), overflow, trips)
     taken += [(a.lot, a.need, a.quantity) for a in new.allocations]
@@ -349,9 +352,9 @@ def _unmet(
     served: Counter[str] = Counter()
     for a in allocations:
         served[a.request] += a.quantity
-    reason = {u.need: u.reason.value for u in first.unmet}
+    reason = {u.need: u.reason for u in first.unmet}
     return tuple(
-        Unmet(n.id, n.quantity - served[n.id], reason.get(n.id, "outcompeted"))
+        Unmet(n.id, n.quantity - served[n.id], reason.get(n.id, matching.UnmetReason.OUTCOMPETED))
         for n in question.needs
         if served[n.id] < n.quantity
     )
