@@ -15,6 +15,7 @@ from matching import ValueRangeError, solve
 from matching.value import (
     FARTHEST_KM,
     INT64_MAX,
+    POTENTIAL_HEADROOM,
     cost_scale,
     integer_weights,
     max_unit_value,
@@ -111,7 +112,7 @@ def test_cost_scale_keeps_the_headroom_below_ortools_range():
         for value in (1, limit // 1000, limit):
             unit_m, big = cost_scale(max(value, 1), 150.0, n_lots, n_needs)
             nodes = n_lots + n_needs + 1 + 2  # OR-Tools adds a source and a sink
-            assert big * max(value, 1) * 2 * (nodes + 1) * 4 <= INT64_MAX
+            assert big * max(value, 1) * 2 * (nodes + 1) * POTENTIAL_HEADROOM <= INT64_MAX
             assert big > 2 * min(n_lots, n_needs) * (150_000 / unit_m)  # still lexicographic
         with pytest.raises(ValueRangeError, match=f"{n_lots} lots and {n_needs} requests"):
             cost_scale(limit + 1, 150.0, n_lots, n_needs)
