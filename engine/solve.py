@@ -84,21 +84,31 @@ def allocate(
     forbidden: frozenset[tuple[str, str]] = frozenset(),
     workers: int = 1,
     params: DayParams = DEFAULT_PARAMS,
+    executor: Executor | None = None,
 ) -> AllocationOutcome:
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
-    result = _match(question, matching.MatchingParams(workers=workers))
+    result = _match(question, matching.MatchingParams(workers=workers), executor)
     return _assemble(scenario, question, result, params)
 
 
 def _match(
-    question: matching.MatchingProblem, params: matching.MatchingParams
+    question: matching.MatchingProblem,
+    params: matching.MatchingParams,
+    executor: Executor | None,
 ) -> matching.MatchingResult:
     """``matching.solve``; weights beyond exact 64-bit costs are invalid input."""
     try:
-        return matching.solve(question, params)
+        return matching.solve(question, params, **_pool(executor))
     except matching.ValueRangeError as exc:
         raise ScenarioError(f"policy: {exc}") from None
+
+
+def _pool(executor: Executor | None) -> dict[str, Executor]:
+    # The solvers take the executor as a keyword (None: in-process); passed
+    # only when there is one, so solvers without the keyword still serve
+    # in-process calls.
+    return {} if executor is None else {"executor": executor}
 
 
 def _assemble(
@@ -198,15 +208,16 @@ def solve_scenario(
     ``params.time_limit`` bounds the whole call in seconds: the exact
     allocation takes what it needs and routing gets the rest (at least
     ``params.min_routing_seconds``). ``progress`` is told each stage and the
-    seconds it may take. ``executor`` is where independent parts would run;
-    the solvers of this version take a worker count (``params.workers``)
-    instead, so it is accepted for the services' call and not used yet.
+    seconds it may take (``None`` when unknown, as in iteration mode).
+    ``params.iterations``, when set, bounds routing by work instead: round 1
+    of the feedback loop gets ``round1_share`` of the iterations, round 2 the
+    rest, and no decision reads the clock. ``executor`` runs the solvers'
+    independent parts; ``None`` solves in this process.
     """
-    del executor  # not used yet: matching.solve/routing.solve take no executor here
     started = time.perf_counter()
     if progress:
         progress("allocating", None)
-    alloc = allocate(scenario, workers=params.workers, params=params)
+    alloc = allocate(scenario, workers=params.workers, params=params, executor=executor)
     allocations = alloc.plan.allocations
     if not allocations or not scenario.volunteers:
         why = DropReason.NO_VOLUNTEERS
@@ -221,15 +232,17 @@ def solve_scenario(
         # into the plan (result assembly).
         return params.time_limit - (time.perf_counter() - started) - params.assembly_seconds
 
+    its = params.iterations
     if not params.route_aware:
         budget = max(params.min_routing_seconds, left())
-        plan, routed = _routed_plan(scenario, alloc, budget, params, progress)
+        plan, routed = _routed_plan(scenario, alloc, (budget, its), params, progress, executor)
         return SolveOutcome(
             plan, alloc.matching, routed, time.perf_counter() - started, alloc.unit_value
         )
 
     budget1 = max(params.min_routing_seconds, params.round1_share * left())
-    plan1, routed1 = _routed_plan(scenario, alloc, budget1, params, progress)
+    its1 = None if its is None else max(1, round(params.round1_share * its))
+    plan1, routed1 = _routed_plan(scenario, alloc, (budget1, its1), params, progress, executor)
     delivered = {sid for r in routed1.routes for s in r.stops for sid in s.deliveries}
     fixed = [a for a in allocations if a.id in delivered]
     undelivered = [a for a in allocations if a.id not in delivered]
@@ -238,7 +251,7 @@ def solve_scenario(
         plan1, alloc.matching, routed1, time.perf_counter() - started, alloc.unit_value
     )
     # Bounded by iterations, the plan must not depend on the clock: round 2 runs.
-    if not undelivered or (params.iterations is None and left() < params.min_routing_seconds):
+    if not undelivered or (its is None and left() < params.min_routing_seconds):
         return outcome1
 
     if progress:
@@ -249,7 +262,7 @@ def solve_scenario(
     matching_params = matching.MatchingParams(workers=params.workers)
     question = matching_problem(scenario, forbidden)
     taken = [(a.supply, a.request, a.quantity) for a in kept]
-    new = _match(_residual(question, taken, forbidden), matching_params)
+    new = _match(_residual(question, taken, forbidden), matching_params, executor)
     overflow: set[str] = set()
     # The fleet's trips left after the kept loads go to the new allocations;
     # the last ones are never routed, so they get no further pieces.
@@ -257,7 +270,7 @@ def solve_scenario(
     routed_allocs = _split(scenario, new.allocations, list(kept), overflow, trips)
     taken += [(a.lot, a.need, a.quantity) for a in new.allocations]
     free = _residual(matching_problem(scenario), taken)
-    extra = _match(free, matching_params) if free.lots and free.needs else None
+    extra = _match(free, matching_params, executor) if free.lots and free.needs else None
     final = _split(scenario, extra.allocations if extra else (), list(routed_allocs), overflow, 0)
     values = {a.id: alloc.unit_value[a.request] * a.quantity for a in final}
 
@@ -268,10 +281,13 @@ def solve_scenario(
     offered = [a for a in routed_allocs if a.id not in overflow]
     dispatch = routing_problem(scenario, offered, values)
     budget2 = max(params.min_routing_seconds, left())
+    its2 = None if its is None or its1 is None else max(1, its - its1)
     if progress:
-        progress("routing again", budget2)
-    params2 = _routing_params(params, budget2, params.round2_backends, None)
-    routed2 = routing.solve(dispatch.problem, params2, seed=params.seed, initial=warm)
+        progress("routing again", budget2 if its is None else None)
+    params2 = _routing_params(params, (budget2, its2), params.round2_backends, None)
+    routed2 = routing.solve(
+        dispatch.problem, params2, seed=params.seed, initial=warm, **_pool(executor)
+    )
     routes = plan_routes(dispatch, routed2.routes)
     unrouted = [Unrouted(d.shipment, d.reason) for d in routed2.dropped]
     unrouted += [
@@ -313,19 +329,22 @@ def solve_scenario(
 def _routed_plan(
     scenario: Scenario,
     alloc: AllocationOutcome,
-    budget: float,
+    budget: tuple[float, int | None],
     params: DayParams,
     progress: Stage | None,
+    executor: Executor | None,
 ) -> tuple[Plan, routing.RoutingResult]:
-    """``alloc``'s allocations routed in ``budget`` seconds (a complete plan)."""
+    """``alloc``'s allocations routed within ``budget`` (seconds, iterations or
+    None): a complete plan."""
     offered = [a for a in alloc.plan.allocations if a.id not in alloc.overflow]
     dispatch = routing_problem(scenario, offered, alloc.values)
     if progress:
-        progress("routing", budget)
+        progress("routing", budget[0] if budget[1] is None else None)
     routed = routing.solve(
         dispatch.problem,
         _routing_params(params, budget, params.day_backends, params.day_shares),
         seed=params.seed,
+        **_pool(executor),
     )
     routes = plan_routes(dispatch, routed.routes)
     unrouted = [Unrouted(d.shipment, d.reason) for d in routed.dropped]
@@ -385,24 +404,28 @@ def day_routing_params(
 ) -> routing.SolveParams:
     """The routing parameters ``jessr solve`` uses for a day (round 1, or the only round)."""
     return _routing_params(
-        replace(params, workers=workers), time_limit, params.day_backends, params.day_shares
+        replace(params, workers=workers),
+        (time_limit, params.iterations),
+        params.day_backends,
+        params.day_shares,
     )
 
 
 def _routing_params(
     params: DayParams,
-    time_limit: float,
+    budget: tuple[float, int | None],
     backends: tuple[str, ...],
     shares: tuple[float, ...] | None,
 ) -> routing.SolveParams:
     # VROOM is the day's main search: its exploration level is chosen by
     # size and time (routing.backends.vroom_backend.exploration_level).
+    time_limit, iterations = budget
     options: dict[str, object] = {}
-    if params.iterations is not None:
+    if iterations is not None:
         # Iteration-bounded routing (reproducible plans) is
         # routing.SolveParams.iterations; passed only when asked for, so a
         # routing without that field still serves time-bounded days.
-        options["iterations"] = params.iterations
+        options["iterations"] = iterations
     if shares is not None:
         options["shares"] = shares
     return routing.SolveParams(
