@@ -29,6 +29,7 @@ from engine.checker import check_plan
 from engine.cli import positive_int
 from engine.dispatch import plan_routes, routing_problem
 from engine.generate import generate_scenario
+from engine.params import DayParams
 from engine.scenario.plan import Plan, Unrouted
 from engine.scenario.reader import parse_scenario
 from engine.solve import allocate, day_routing_params, solve_scenario
@@ -113,13 +114,10 @@ def run(args: argparse.Namespace) -> list[dict]:
             print(json.dumps(row), flush=True)
         for aware in (False, True):
             started = time.perf_counter()
-            outcome = solve_scenario(
-                scenario,
-                time_limit=args.time_limit,
-                seed=seed,
-                workers=args.workers,
-                route_aware=aware,
+            day = DayParams(
+                time_limit=args.time_limit, seed=seed, workers=args.workers, route_aware=aware
             )
+            outcome = solve_scenario(scenario, day)
             row = {"seed": seed, "solver": "two-stage" if not aware else "route-aware"}
             row.update(_score(scenario, outcome.plan, time.perf_counter() - started))
             rows.append(row)

@@ -46,6 +46,7 @@ SIZES = (
 
 def child(path: str, workers: int) -> None:
     """One timed end-to-end solve; prints a JSON line (run in a fresh process)."""
+    from engine.params import DayParams
     from engine.scenario.reader import load_scenario
     from engine.scenario.writer import plan_to_dict, write_json_atomic
     from engine.solve import solve_scenario
@@ -53,7 +54,7 @@ def child(path: str, workers: int) -> None:
     started = time.perf_counter()
     scenario = load_scenario(path)
     loaded = time.perf_counter()
-    outcome = solve_scenario(scenario, workers=workers)
+    outcome = solve_scenario(scenario, DayParams(workers=workers))
     solved = time.perf_counter()
     write_json_atomic(plan_to_dict(outcome.plan), Path(path).with_suffix(".plan.json"))
     done = time.perf_counter()

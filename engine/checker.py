@@ -35,13 +35,18 @@ from geopy.distance import great_circle
 from scipy.spatial import cKDTree
 
 from engine.scenario.model import Request, Scenario, Supply, Volunteer
+from matching.result import UnmetReason
+from routing.result import DropReason
 
 EARTH_RADIUS_KM = 6371.009  # geopy.distance.great_circle's sphere, named by the spec
 COORD_TOL_DEG = 1e-6
 TIME_TOL_MIN = 1e-6
 LOAD_TOL_KG = 1e-9
 DIST_TOL_KM = 1e-9
-UNMET_REASONS = frozenset({"no_supply", "outcompeted"})
+# The plan's reason vocabularies are the solvers' enums, exactly.
+UNMET_REASONS = frozenset(r.value for r in UnmetReason)
+UNROUTED_REASONS = frozenset(r.value for r in DropReason)
+NO_SUPPLY = UnmetReason.NO_SUPPLY.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +421,12 @@ def _check_routes(
             out.append(f"rule 3: unrouted[{ui}] names unknown allocation {_q(aid)}")
         else:
             seen_unrouted[aid] += 1
+            reason = entry.get("reason")
+            if not isinstance(reason, str) or reason not in UNROUTED_REASONS:
+                out.append(
+                    f"rule 3: unrouted allocation {_q(aid)} has reason {_q(reason)}, "
+                    f"expected one of {', '.join(sorted(UNROUTED_REASONS))}"
+                )
 
     carried: set[str] = set()
     for aid in allocs:
@@ -473,7 +484,7 @@ def _check_unmet(
     claims = [
         r
         for r in scenario.requests
-        if missing_by_request[r.id] > 0 and entries.get(r.id, {}).get("reason") == "no_supply"
+        if missing_by_request[r.id] > 0 and entries.get(r.id, {}).get("reason") == NO_SUPPLY
     ]
     refuted = _SupplyIndex(scenario).with_eligible_supply(claims) if claims else set()
     for r in scenario.requests:
@@ -492,12 +503,12 @@ def _check_unmet(
                 f"rule 6: unmet request {_q(r.id)} lists quantity {quantity!r}, "
                 f"but {missing} are missing"
             )
-        if reason not in UNMET_REASONS:
+        if not isinstance(reason, str) or reason not in UNMET_REASONS:
             out.append(
                 f"rule 6: unmet request {_q(r.id)} has reason {reason!r}, "
-                "expected no_supply or outcompeted"
+                f"expected one of {', '.join(sorted(UNMET_REASONS))}"
             )
-        elif reason == "no_supply" and r.id in refuted:
+        elif reason == UnmetReason.NO_SUPPLY and r.id in refuted:
             out.append(
                 f"rule 6: unmet request {_q(r.id)} claims no_supply, but an eligible supply exists"
             )

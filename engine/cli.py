@@ -120,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
     from engine.executors import process_pool
+    from engine.params import DayParams
     from engine.progress import Progress
     from engine.reference import regions
     from engine.scenario.reader import load_scenario
@@ -132,27 +133,21 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
         raise ScenarioError(f"{out}: output is a directory, expected a plan file path")
     if _same_file(ns.scenario, out):
         raise ScenarioError(f"{out}: output is the scenario file itself; choose another -o path")
+    try:
+        params = DayParams(time_limit=ns.time_limit, seed=ns.seed, workers=ns.workers)
+    except ValueError as exc:  # the message starts with the field, the flag's name
+        field, _, why = str(exc).partition(":")
+        raise ScenarioError(f"--{field.replace('_', '-')}:{why}") from None
     scenario = load_scenario(ns.scenario)
     # The pool first: the progress display is a thread, and no pool is
     # forked while another thread runs (engine.executors).
     with process_pool(ns.workers) as executor:
         if ns.quiet:
-            outcome = solve_scenario(
-                scenario,
-                time_limit=ns.time_limit,
-                seed=ns.seed,
-                workers=ns.workers,
-                executor=executor,
-            )
+            outcome = solve_scenario(scenario, params, executor=executor)
         else:
             with Progress() as progress:
                 outcome = solve_scenario(
-                    scenario,
-                    time_limit=ns.time_limit,
-                    seed=ns.seed,
-                    workers=ns.workers,
-                    stage=progress.stage,
-                    executor=executor,
+                    scenario, params, executor=executor, progress=progress.stage
                 )
     write_json_atomic(plan_to_dict(outcome.plan), out)
     if not ns.quiet:

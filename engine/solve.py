@@ -6,7 +6,7 @@ the daily batch (a database snapshot in, persisted plan out).
 **Route-aware allocation (a feedback loop).** With volunteers, an allocation
 nobody carries today helps nobody today, and volunteers are the bottleneck.
 Round 1 is the exact allocation (max V, then min E), routed with
-``ROUND1_SHARE`` of the routing budget. Round 2 keeps the delivered
+``DayParams.round1_share`` of the routing budget. Round 2 keeps the delivered
 allocations fixed and re-allocates the remaining stock to the remaining needs
 exactly, forbidding the (supply, request) pairs of round 1 that were not
 delivered (that stock tries other households, e.g. nearer to the routes);
@@ -17,8 +17,11 @@ then goes, exactly and over any pair, to needs still open (kept unrouted: it
 raises V; a household may still collect at the depot). Delivered value D is
 never below round 1's: if round 2 delivers less for any reason, round 1's plan
 is returned. Loads heavier than the largest vehicle are split into several
-allocations that fit it. Without volunteers there is one round: V is the
-exact optimum.
+allocations that fit it, as many as the fleet could carry in a day at most
+(:func:`_split`); what is beyond stays one unrouted allocation. Without
+volunteers there is one round: V is the exact optimum.
+
+Every tuning constant of the day is a field of :class:`engine.params.DayParams`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,34 +39,18 @@ import matching
 import routing
 from engine.allocation import matching_problem
 from engine.dispatch import plan_routes, routing_problem
+from engine.params import DayParams
+from engine.scenario.errors import ScenarioError
 from engine.scenario.model import Scenario
 from engine.scenario.plan import Plan, PlanAllocation, Unmet, Unrouted
 from matching.geo import great_circle_km
 from routing.portfolio import to_steps
 from routing.regional import geo_alone_feasibility
+from routing.result import DropReason
 
 Stage = Callable[[str, float | None], None]  # (stage name, seconds it may take or None)
-MIN_ROUTING_SECONDS = 1.0
-ASSEMBLY_SECONDS = 0.3  # plan routes + metrics after routing (~0.1 s at 35,000 allocations)
-# Jessr's days are prize-collecting (volunteers are scarce: most shipments stay
-# optional), where VROOM's search keeps improving with time and PyVRP is the
-# better polish. Measured on a generated 2,000-request / 60-volunteer day at
-# 18 s: delivered value 5,885 with this split, 5,875 with VROOM alone, 5,397
-# with the benchmark portfolio (VROOM 5 %, PyVRP 80 %, OR-Tools 15 %).
-# VROOM searches with ``workers`` threads when the day is routed in one piece
-# (routing/README.md, "Using the whole limit and both cores").
-DAY_BACKENDS = ("vroom", "pyvrp")
-DAY_SHARES = (0.85, 0.15)
-# Routing round 1 of the feedback loop gets this share of the routing budget.
-# Measured (generated 2,000-request / 300-lot / 60-volunteer days, 20 s,
-# seeds 1-3, checker D): 0.6 with VROOM+PyVRP in round 2 lost to the two-stage
-# plan on median (5,922 vs 5,949; seed 2: 5,922 vs 6,757, round 1 alone only
-# 5,069: routing is far from converged at 12 s); 0.8 with PyVRP alone in
-# round 2 beat it on every seed (6,218 / 6,836 / 6,112 vs 5,968 / 6,759 / 5,887).
-ROUND1_SHARE = 0.8
-# Round 2 starts from round 1's routes: a cold VROOM construction would only
-# spend its share rediscovering them, so PyVRP's search takes it all.
-ROUND2_BACKENDS = ("pyvrp",)
+DEFAULT_PARAMS = DayParams()
+UNITS_CAP = 10**15  # units per vehicle load treated as "any quantity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +61,9 @@ class AllocationOutcome:
     matching: matching.MatchingResult
     values: dict[str, float]  # allocation id -> allocated value (w(r) × units)
     unit_value: dict[str, float]  # request id -> value of one unit (the spec's w(r))
+    # Allocations beyond what the fleet can carry today (the rest of a split
+    # load): never offered to routing, unrouted as no_volunteer_capacity.
+    overflow: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,20 +83,44 @@ def allocate(
     *,
     forbidden: frozenset[tuple[str, str]] = frozenset(),
     workers: int = 1,
+    params: DayParams = DEFAULT_PARAMS,
+    executor: Executor | None = None,
 ) -> AllocationOutcome:
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
-    result = matching.solve(question, matching.MatchingParams(workers=workers))
-    return _assemble(scenario, question, result)
+    result = _match(question, matching.MatchingParams(workers=workers), executor)
+    return _assemble(scenario, question, result, params)
+
+
+def _match(
+    question: matching.MatchingProblem,
+    params: matching.MatchingParams,
+    executor: Executor | None,
+) -> matching.MatchingResult:
+    """``matching.solve``; weights beyond exact 64-bit costs are invalid input."""
+    try:
+        return matching.solve(question, params, **_pool(executor))
+    except matching.ValueRangeError as exc:
+        raise ScenarioError(f"policy: {exc}") from None
+
+
+def _pool(executor: Executor | None) -> dict[str, Executor]:
+    # The solvers take the executor as a keyword (None: in-process); passed
+    # only when there is one, so solvers without the keyword still serve
+    # in-process calls.
+    return {} if executor is None else {"executor": executor}
 
 
 def _assemble(
     scenario: Scenario,
     question: matching.MatchingProblem,
     result: matching.MatchingResult,
+    params: DayParams,
 ) -> AllocationOutcome:
     """Plan allocations (split to fit the largest vehicle), unmet needs and metrics."""
-    allocations = _split(scenario, result.allocations, [])
+    overflow: set[str] = set()
+    trips = _fleet_trips(scenario, params)
+    allocations = _split(scenario, result.allocations, [], overflow, trips)
     unmet = _unmet(question, allocations, result)
     unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
     values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
@@ -117,25 +131,44 @@ def _assemble(
         "route_km": 0.0,
     }
     plan = Plan(tuple(allocations), unmet=unmet, metrics=metrics)
-    return AllocationOutcome(plan, result, values, unit_value)
+    return AllocationOutcome(plan, result, values, unit_value, frozenset(overflow))
 
 
 def _split(
-    scenario: Scenario, found: Iterable[matching.Allocation], allocations: list[PlanAllocation]
+    scenario: Scenario,
+    found: Iterable[matching.Allocation],
+    allocations: list[PlanAllocation],
+    overflow: set[str],
+    trips: int,
 ) -> list[PlanAllocation]:
     """Append ``found`` to ``allocations`` as plan allocations that fit the
-    largest vehicle, numbered on from ``allocations`` ("A1", "A2", ...)."""
+    largest vehicle, numbered on from ``allocations`` ("A1", "A2", ...).
+
+    Bounded by records, not units: every allocation is one piece, and the
+    further pieces of loads that need several come out of one budget,
+    ``trips`` (at most what the fleet could carry in a day,
+    :func:`_fleet_trips`), so a day that fits its fleet splits as it always
+    did.
+    What a load has beyond its pieces stays one allocation, added to
+    ``overflow``: nobody can carry it today.
+    """
     chunk = _units_per_trip(scenario)
     category_of = {s.id: s.category for s in scenario.supplies} if chunk else {}
+    spare = trips
     for a in found:
         # A unit heavier than every vehicle (chunk 0) stays whole: routing
         # reports it as too_heavy.
         step = chunk.get(category_of.get(a.lot, ""), 0) or a.quantity
+        pieces = 1 + min(-(-a.quantity // step) - 1, spare)
+        spare -= pieces - 1
         left = a.quantity
-        while left > 0:
+        for _ in range(pieces):
             take = min(left, step)
             allocations.append(PlanAllocation(f"A{len(allocations) + 1}", a.lot, a.need, take))
             left -= take
+        if left > 0:
+            allocations.append(PlanAllocation(f"A{len(allocations) + 1}", a.lot, a.need, left))
+            overflow.add(allocations[-1].id)
     return allocations
 
 
@@ -165,29 +198,29 @@ def _residual(
 
 def solve_scenario(
     scenario: Scenario,
+    params: DayParams = DEFAULT_PARAMS,
     *,
-    time_limit: float = 30.0,
-    seed: int = 0,
-    workers: int = 2,
-    stage: Stage | None = None,
-    route_aware: bool = True,
     executor: Executor | None = None,
+    progress: Stage | None = None,
 ) -> SolveOutcome:
     """Allocate supplies to requests exactly, then route the allocations.
 
-    ``time_limit`` bounds the whole call in seconds: the exact allocation takes
-    what it needs and routing gets the rest (at least one second).
-    ``executor`` runs the routing's parts (``workers`` at a time); ``None``
-    solves in this process (:func:`engine.executors.process_pool` makes a
-    pool where forking is safe).
+    ``params.time_limit`` bounds the whole call in seconds: the exact
+    allocation takes what it needs and routing gets the rest (at least
+    ``params.min_routing_seconds``). ``progress`` is told each stage and the
+    seconds it may take (``None`` when unknown, as in iteration mode).
+    ``params.iterations``, when set, bounds routing by work instead: round 1
+    of the feedback loop gets ``round1_share`` of the iterations, round 2 the
+    rest, and no decision reads the clock. ``executor`` runs the solvers'
+    independent parts; ``None`` solves in this process.
     """
     started = time.perf_counter()
-    if stage:
-        stage("allocating", None)
-    alloc = allocate(scenario, workers=workers)
+    if progress:
+        progress("allocating", None)
+    alloc = allocate(scenario, workers=params.workers, params=params, executor=executor)
     allocations = alloc.plan.allocations
     if not allocations or not scenario.volunteers:
-        why = "no_volunteers"
+        why = DropReason.NO_VOLUNTEERS
         unrouted = tuple(Unrouted(a.id, why) for a in allocations)
         plan = replace(alloc.plan, unrouted=unrouted)
         return SolveOutcome(
@@ -197,17 +230,19 @@ def solve_scenario(
     def left() -> float:
         # Routing gets what is left, minus a margin for turning its routes
         # into the plan (result assembly).
-        return time_limit - (time.perf_counter() - started) - ASSEMBLY_SECONDS
+        return params.time_limit - (time.perf_counter() - started) - params.assembly_seconds
 
-    if not route_aware:
-        budget = max(MIN_ROUTING_SECONDS, left())
-        plan, routed = _routed_plan(scenario, alloc, budget, workers, seed, stage, executor)
+    its = params.iterations
+    if not params.route_aware:
+        budget = max(params.min_routing_seconds, left())
+        plan, routed = _routed_plan(scenario, alloc, (budget, its), params, progress, executor)
         return SolveOutcome(
             plan, alloc.matching, routed, time.perf_counter() - started, alloc.unit_value
         )
 
-    budget1 = max(MIN_ROUTING_SECONDS, ROUND1_SHARE * left())
-    plan1, routed1 = _routed_plan(scenario, alloc, budget1, workers, seed, stage, executor)
+    budget1 = max(params.min_routing_seconds, params.round1_share * left())
+    its1 = None if its is None else max(1, round(params.round1_share * its))
+    plan1, routed1 = _routed_plan(scenario, alloc, (budget1, its1), params, progress, executor)
     delivered = {sid for r in routed1.routes for s in r.stops for sid in s.deliveries}
     fixed = [a for a in allocations if a.id in delivered]
     undelivered = [a for a in allocations if a.id not in delivered]
@@ -215,44 +250,61 @@ def solve_scenario(
     outcome1 = SolveOutcome(
         plan1, alloc.matching, routed1, time.perf_counter() - started, alloc.unit_value
     )
-    if not undelivered or left() < MIN_ROUTING_SECONDS:
+    # Bounded by iterations, the plan must not depend on the clock: round 2 runs.
+    if not undelivered or (its is None and left() < params.min_routing_seconds):
         return outcome1
 
-    if stage:
-        stage(f"re-allocating around {len(forbidden)} undelivered pairs", None)
+    if progress:
+        progress(f"re-allocating around {len(forbidden)} undelivered pairs", None)
     # Fixed allocations first, renumbered A1..Ak; the warm start follows them.
     renumber = {a.id: f"A{i + 1}" for i, a in enumerate(fixed)}
     kept = [replace(a, id=renumber[a.id]) for a in fixed]
-    params = matching.MatchingParams(workers=workers)
+    matching_params = matching.MatchingParams(workers=params.workers)
     question = matching_problem(scenario, forbidden)
     taken = [(a.supply, a.request, a.quantity) for a in kept]
-    new = matching.solve(_residual(question, taken, forbidden), params)
-    routed_allocs = _split(scenario, new.allocations, list(kept))
+    new = _match(_residual(question, taken, forbidden), matching_params, executor)
+    overflow: set[str] = set()
+    # The fleet's trips left after the kept loads go to the new allocations;
+    # the last ones are never routed, so they get no further pieces.
+    trips = max(0, _fleet_trips(scenario, params) - len(kept))
+    routed_allocs = _split(scenario, new.allocations, list(kept), overflow, trips)
     taken += [(a.lot, a.need, a.quantity) for a in new.allocations]
     free = _residual(matching_problem(scenario), taken)
-    extra = matching.solve(free, params) if free.lots and free.needs else None
-    final = _split(scenario, extra.allocations if extra else (), list(routed_allocs))
+    extra = _match(free, matching_params, executor) if free.lots and free.needs else None
+    final = _split(scenario, extra.allocations if extra else (), list(routed_allocs), overflow, 0)
     values = {a.id: alloc.unit_value[a.request] * a.quantity for a in final}
 
     warm = {
         vehicle: [(renumber[sid], kind) for sid, kind in steps]
         for vehicle, steps in to_steps(routed1).items()
     }
-    dispatch = routing_problem(scenario, routed_allocs, values)
-    budget2 = max(MIN_ROUTING_SECONDS, left())
-    if stage:
-        stage("routing again", budget2)
-    params2 = routing.SolveParams(time_limit=budget2, backends=ROUND2_BACKENDS, workers=workers)
-    routed2 = routing.solve(dispatch.problem, params2, seed=seed, initial=warm, executor=executor)
+    offered = [a for a in routed_allocs if a.id not in overflow]
+    dispatch = routing_problem(scenario, offered, values)
+    budget2 = max(params.min_routing_seconds, left())
+    its2 = None if its is None or its1 is None else max(1, its - its1)
+    if progress:
+        progress("routing again", budget2 if its is None else None)
+    params2 = _routing_params(params, (budget2, its2), params.round2_backends, None)
+    routed2 = routing.solve(
+        dispatch.problem, params2, seed=params.seed, initial=warm, executor=executor
+    )
     routes = plan_routes(dispatch, routed2.routes)
-    unrouted = [Unrouted(d.shipment, str(d.reason)) for d in routed2.dropped]
-    rest = final[len(routed_allocs) :]
+    unrouted = [Unrouted(d.shipment, d.reason) for d in routed2.dropped]
+    unrouted += [
+        Unrouted(a.id, DropReason.NO_VOLUNTEER_CAPACITY) for a in routed_allocs if a.id in overflow
+    ]
+    rest = [a for a in final[len(routed_allocs) :] if a.id not in overflow]
     if rest:
         _, reasons = geo_alone_feasibility(routing_problem(scenario, rest, values).problem)
         unrouted += [
-            Unrouted(a.id, why or "no_volunteer_capacity")
+            Unrouted(a.id, why or DropReason.NO_VOLUNTEER_CAPACITY)
             for a, why in zip(rest, reasons, strict=True)
         ]
+    unrouted += [
+        Unrouted(a.id, DropReason.NO_VOLUNTEER_CAPACITY)
+        for a in final[len(routed_allocs) :]
+        if a.id in overflow
+    ]
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
     metrics = {
         "allocated_value": sum(values.values()),
@@ -277,25 +329,36 @@ def solve_scenario(
 def _routed_plan(
     scenario: Scenario,
     alloc: AllocationOutcome,
-    budget: float,
-    workers: int,
-    seed: int,
-    stage: Stage | None,
-    executor: Executor | None = None,
+    budget: tuple[float, int | None],
+    params: DayParams,
+    progress: Stage | None,
+    executor: Executor | None,
 ) -> tuple[Plan, routing.RoutingResult]:
-    """``alloc``'s allocations routed in ``budget`` seconds (a complete plan)."""
-    dispatch = routing_problem(scenario, alloc.plan.allocations, alloc.values)
-    if stage:
-        stage("routing", budget)
-    params = day_routing_params(budget, workers)
-    routed = routing.solve(dispatch.problem, params, seed=seed, executor=executor)
+    """``alloc``'s allocations routed within ``budget`` (seconds, iterations or
+    None): a complete plan."""
+    offered = [a for a in alloc.plan.allocations if a.id not in alloc.overflow]
+    dispatch = routing_problem(scenario, offered, alloc.values)
+    if progress:
+        progress("routing", budget[0] if budget[1] is None else None)
+    routed = routing.solve(
+        dispatch.problem,
+        _routing_params(params, budget, params.day_backends, params.day_shares),
+        seed=params.seed,
+        executor=executor,
+    )
     routes = plan_routes(dispatch, routed.routes)
-    unrouted = tuple(Unrouted(d.shipment, str(d.reason)) for d in routed.dropped)
+    unrouted = [Unrouted(d.shipment, d.reason) for d in routed.dropped]
+    unrouted += [
+        Unrouted(a.id, DropReason.NO_VOLUNTEER_CAPACITY)
+        for a in alloc.plan.allocations
+        if a.id in alloc.overflow
+    ]
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
     metrics = dict(alloc.plan.metrics)
     metrics["delivered_value"] = sum(alloc.values[a] for a in carried)
     metrics["route_km"] = sum(r.distance_km for r in routes)
-    return replace(alloc.plan, routes=routes, unrouted=unrouted, metrics=metrics), routed
+    plan = replace(alloc.plan, routes=routes, unrouted=tuple(unrouted), metrics=metrics)
+    return plan, routed
 
 
 def _unmet(
@@ -308,9 +371,9 @@ def _unmet(
     served: Counter[str] = Counter()
     for a in allocations:
         served[a.request] += a.quantity
-    reason = {u.need: u.reason.value for u in first.unmet}
+    reason = {u.need: u.reason for u in first.unmet}
     return tuple(
-        Unmet(n.id, n.quantity - served[n.id], reason.get(n.id, "outcompeted"))
+        Unmet(n.id, n.quantity - served[n.id], reason.get(n.id, matching.UnmetReason.OUTCOMPETED))
         for n in question.needs
         if served[n.id] < n.quantity
     )
@@ -336,17 +399,57 @@ def _effort(scenario: Scenario, allocations: Sequence[PlanAllocation]) -> float:
     return float(np.sum(kg * km))
 
 
-def day_routing_params(time_limit: float, workers: int) -> routing.SolveParams:
-    """The routing parameters ``jessr solve`` uses for a day."""
+def day_routing_params(
+    time_limit: float, workers: int, params: DayParams = DEFAULT_PARAMS
+) -> routing.SolveParams:
+    """The routing parameters ``jessr solve`` uses for a day (round 1, or the only round)."""
+    return _routing_params(
+        replace(params, workers=workers),
+        (time_limit, params.iterations),
+        params.day_backends,
+        params.day_shares,
+    )
+
+
+def _routing_params(
+    params: DayParams,
+    budget: tuple[float, int | None],
+    backends: tuple[str, ...],
+    shares: tuple[float, ...] | None,
+) -> routing.SolveParams:
     # VROOM is the day's main search: its exploration level is chosen by
     # size and time (routing.backends.vroom_backend.exploration_level).
+    time_limit, iterations = budget
+    options: dict[str, object] = {}
+    if iterations is not None:
+        # Iteration-bounded routing (reproducible plans) is
+        # routing.SolveParams.iterations; passed only when asked for, so a
+        # routing without that field still serves time-bounded days.
+        options["iterations"] = iterations
+    if shares is not None:
+        options["shares"] = shares
     return routing.SolveParams(
         time_limit=time_limit,
-        backends=DAY_BACKENDS,
-        shares=DAY_SHARES,
-        workers=workers,
+        backends=backends,
+        workers=params.workers,
         vroom_exploration=None,
+        **options,  # type: ignore[arg-type]
     )
+
+
+def _fleet_trips(scenario: Scenario, params: DayParams) -> int:
+    """The most vehicle loads the fleet could carry in a day: per volunteer,
+    ``params.max_trips``, or fewer when the shift cannot hold one visit of
+    ``stop_minutes`` per trip (a trip has at least one)."""
+    stop = scenario.policy.stop_minutes
+    total = 0
+    for v in scenario.volunteers:
+        length = v.shift[1] - v.shift[0]
+        fits = (
+            int(length // stop) if stop > 0 and math.isfinite(length / stop) else params.max_trips
+        )
+        total += max(1, min(params.max_trips, fits))
+    return total
 
 
 def _units_per_trip(scenario: Scenario) -> dict[str, int]:
@@ -358,4 +461,10 @@ def _units_per_trip(scenario: Scenario) -> dict[str, int]:
     if not scenario.volunteers:
         return {}
     biggest = max(v.capacity_kg for v in scenario.volunteers)
-    return {c.id: math.floor(biggest / c.weight_kg + 1e-9) for c in scenario.categories.values()}
+    out = {}
+    for c in scenario.categories.values():
+        units = biggest / c.weight_kg + 1e-9
+        # Past any quantity the format allows (10⁹) a vehicle takes a load whole;
+        # the cap also keeps an infinite ratio (weights near 0) out of floor().
+        out[c.id] = math.floor(units) if units < UNITS_CAP else UNITS_CAP
+    return out

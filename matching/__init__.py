@@ -16,6 +16,7 @@ from matching.result import (
     UnmetReason,
 )
 from matching.solver import MatchingParams, solve
+from matching.value import ValueRangeError
 
 __all__ = [
     "Allocation",
@@ -30,5 +31,6 @@ __all__ = [
     "Status",
     "UnmetNeed",
     "UnmetReason",
+    "ValueRangeError",
     "solve",
 ]

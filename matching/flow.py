@@ -36,9 +36,9 @@ from ortools.graph.python import min_cost_flow
 from scipy.spatial import cKDTree
 
 from matching.geo import EARTH_RADIUS_KM, chord_for_km, great_circle_km, unit_vectors
+from matching.value import ValueRangeError, cost_scale
 
 I64 = np.int64
-_INT64_HEADROOM = 2**62
 INITIAL_NEIGHBOURS = 12  # candidate lots per need before pricing
 ADD_PER_NEED = 8  # most violated pairs added per need and pricing round
 BLOCK_PAIRS = 4_000_000  # pairs priced per dense block (memory ~ 100 MB)
@@ -141,15 +141,7 @@ def _units(km: NDArray[np.float64], unit_m: int) -> NDArray[np.int64]:
 
 def _scaling(data: CategoryArrays, n_lots: int, n_needs: int) -> tuple[int, int]:
     """Distance unit (metres per cost unit) and BIG, coarsened only if int64 would overflow."""
-    unit_m = 1
-    n_nodes = n_lots + n_needs + 1
-    w_max = int(data.need_value.max())
-    while True:
-        max_d = int(np.ceil(data.max_km * 1000.0 / unit_m)) + 1
-        big = 2 * min(n_lots, n_needs) * max_d + 1
-        if big * w_max * (n_nodes + 2) < _INT64_HEADROOM:
-            return unit_m, big
-        unit_m *= 10
+    return cost_scale(int(data.need_value.max()), data.max_km, n_lots, n_needs)
 
 
 def _eligible_region(data: CategoryArrays, lots: NDArray, needs: NDArray) -> NDArray[np.bool_]:
@@ -213,6 +205,13 @@ def _solve_flow(
     supplies[sink] = -int(data.lot_qty.sum())
     mcf.set_nodes_supplies(np.arange(sink + 1, dtype=I64), supplies)
     status = mcf.solve()
+    if status == mcf.BAD_COST_RANGE:  # exact or refused, never a wrong plan
+        raise ValueRangeError(
+            f"priority weights too far apart to allocate exactly: OR-Tools' min-cost flow "
+            f"refused the costs (largest {int(np.abs(costs).max())}) of {n_lots} lots and "
+            f"{n_needs} requests as out of its 64-bit range; use fewer decimals or weights "
+            "closer together"
+        )
     if status != mcf.OPTIMAL:  # pragma: no cover - the model is always feasible (bypass arcs)
         raise RuntimeError(f"min-cost flow failed: {status}")
     flows = np.asarray(mcf.flows(arcs), dtype=I64)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class Status(Enum):
@@ -13,7 +13,9 @@ class Status(Enum):
     EMPTY = "empty"  # nothing to allocate (no eligible pair at all)
 
 
-class UnmetReason(Enum):
+class UnmetReason(StrEnum):
+    """Why a need is not fully served; the plan's ``unmet[].reason`` (exactly these values)."""
+
     NO_SUPPLY = "no_supply"  # no eligible lot exists at all
     OUTCOMPETED = "outcompeted"  # eligible lots existed but served more valuable needs
 

@@ -22,7 +22,7 @@ from matching.result import (
     UnmetNeed,
     UnmetReason,
 )
-from matching.value import scaled_values
+from matching.value import cost_scale, scaled_values
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -89,6 +89,11 @@ def solve(
         c: _category_arrays(problem, lots_by_cat[c], needs_by_cat[c], region_index, values)
         for c in categories
     }
+    for c, job in jobs.items():  # refuse weights beyond exact 64-bit costs before any flow
+        if len(job.lot_qty) and len(job.need_qty):
+            cost_scale(
+                int(job.need_value.max()), job.max_km, len(job.lot_qty), len(job.need_qty), c
+            )
     flows = _run(jobs, params, len(needs), progress)
 
     allocations: list[Allocation] = []

@@ -12,10 +12,20 @@ from routing.parallel import solve_part
 from routing.params import SolveParams
 from routing.problem import GeoRoutingProblem, RoutingProblem, Shipment, Vehicle, great_circle_km
 from routing.regional import solve_geographic
-from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status, Stop
+from routing.result import (
+    Dropped,
+    DropReason,
+    Metrics,
+    Reason,
+    Route,
+    RoutingResult,
+    Status,
+    Stop,
+)
 from routing.solver import solve
 
 __all__ = [
+    "DropReason",
     "Dropped",
     "GeoRoutingProblem",
     "Metrics",

@@ -17,17 +17,17 @@ import numpy as np
 
 from routing.evaluate import LOAD_EPS
 from routing.problem import RoutingProblem, Shipment, Vehicle
-from routing.result import Reason
+from routing.result import DropReason
 
 BLOCK = 64
 
 
-def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[str | None]]:
+def alone_feasibility(problem: RoutingProblem) -> tuple[np.ndarray, list[DropReason | None]]:
     """Return ``(feasible, reasons)``.
 
     ``feasible`` is a (vehicles × shipments) bool matrix: vehicle ``v`` can
     serve shipment ``k`` alone. ``reasons[k]`` is ``None`` if some vehicle
-    can, else a :class:`Reason` value saying why not.
+    can, else the :class:`DropReason` why not.
     """
     d = problem.distance
     return alone_feasibility_by(problem, lambda a, b: d[a, b], BLOCK)
@@ -48,7 +48,7 @@ def alone_feasibility_by(
     problem: Fleet,
     dist: Callable[[np.ndarray, np.ndarray], np.ndarray],
     block: int = BLOCK,
-) -> tuple[np.ndarray, list[str | None]]:
+) -> tuple[np.ndarray, list[DropReason | None]]:
     """:func:`alone_feasibility` with distances from ``dist(a, b)``.
 
     ``dist`` takes location-index arrays and broadcasts like numpy (a column
@@ -62,7 +62,7 @@ def alone_feasibility_by(
     if m == 0:
         return feas, []
     if nv == 0:
-        return feas, [Reason.UNREACHABLE.value] * m
+        return feas, [DropReason.UNREACHABLE] * m
     dl = np.array([s.pickup is None for s in ships])  # depot-loaded: start → delivery
     q = np.array([s.delivery for s in ships])
     p = np.array([s.first_location for s in ships])  # depot-loaded: unused placeholder
@@ -101,7 +101,7 @@ def alone_feasibility_by(
 
 def drop_reasons(
     feas: np.ndarray, same_place: np.ndarray, cap_ok_any: np.ndarray, window_ok_any: np.ndarray
-) -> list[str | None]:
+) -> list[DropReason | None]:
     """Per shipment, ``None`` if some vehicle can serve it alone, else why not.
 
     Clears ``feas`` for shipments picked up and delivered at one location
@@ -112,16 +112,16 @@ def drop_reasons(
     """
     feas[:, same_place] = False
     any_feas = feas.any(axis=0)
-    reasons: list[str | None] = []
+    reasons: list[DropReason | None] = []
     for k in range(feas.shape[1]):
         if any_feas[k]:
             reasons.append(None)
         elif same_place[k]:
-            reasons.append(Reason.UNREACHABLE.value)
+            reasons.append(DropReason.UNREACHABLE)
         elif not cap_ok_any[k]:
-            reasons.append(Reason.TOO_HEAVY.value)
+            reasons.append(DropReason.TOO_HEAVY)
         elif not window_ok_any[k]:
-            reasons.append(Reason.WINDOW.value)
+            reasons.append(DropReason.WINDOW)
         else:
-            reasons.append(Reason.OUTSIDE_SHIFT.value)
+            reasons.append(DropReason.OUTSIDE_SHIFT)
     return reasons

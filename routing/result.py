@@ -29,15 +29,25 @@ class Status(Enum):
     NO_SOLUTION = "no_solution"  # a required shipment could not be served
 
 
-class Reason(StrEnum):
-    """Why a shipment was not carried."""
+class DropReason(StrEnum):
+    """Why a shipment (a plan's allocation) was not carried.
 
+    One vocabulary end to end: routing's feasibility and backends drop with
+    it, the engine's plan lists it as ``unrouted[].reason`` and the checker
+    accepts exactly these values. A ``StrEnum``: each member *is* its string,
+    so it compares equal to, and serialises as, the wire value.
+    """
+
+    NO_VOLUNTEERS = "no_volunteers"  # the day has no volunteer at all (routing not run)
     NO_VOLUNTEER_CAPACITY = "no_volunteer_capacity"  # feasible alone, fleet used up
     OUTSIDE_SHIFT = "outside_shift"  # no vehicle can do it and return within its shift
     WINDOW = "window"  # its windows can't be met by any vehicle even alone
     TOO_HEAVY = "too_heavy"  # load exceeds every vehicle's capacity
     UNREACHABLE = "unreachable"  # no vehicle at all, or otherwise impossible
     TIME_LIMIT = "time_limit"  # the solver found no place for it in time
+
+
+Reason = DropReason  # the name before the engine shared it; kept for existing imports
 
 
 @dataclass(frozen=True)
@@ -74,10 +84,14 @@ class Route:
 
 @dataclass(frozen=True)
 class Dropped:
-    """A shipment left out, with a :class:`Reason` value as ``reason``."""
+    """A shipment left out, and why (a plain string is taken as its :class:`DropReason`)."""
 
     shipment: str
-    reason: str
+    reason: DropReason
+
+    def __post_init__(self) -> None:
+        # Producers may still pass the wire string; an unknown one is a bug.
+        object.__setattr__(self, "reason", DropReason(self.reason))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from matching.result import UnmetReason
+from routing.result import DropReason
+
 
 @dataclass(frozen=True, slots=True)
 class PlanAllocation:
@@ -31,15 +34,25 @@ class PlanRoute:
 
 @dataclass(frozen=True, slots=True)
 class Unrouted:
+    """An allocation no route carries, and why (a wire string is taken as its enum)."""
+
     allocation: str
-    reason: str  # no_routing, no_volunteers, no_volunteer_capacity, outside_shift, window, ...
+    reason: DropReason
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", DropReason(self.reason))
 
 
 @dataclass(frozen=True, slots=True)
 class Unmet:
+    """A request not fully served: the missing units, and why."""
+
     request: str
     quantity: int
-    reason: str  # no_supply | outcompeted
+    reason: UnmetReason
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", UnmetReason(self.reason))
 
 
 @dataclass(frozen=True, slots=True)

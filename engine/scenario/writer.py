@@ -146,9 +146,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             }
             for route in plan.routes
         ],
-        "unrouted": [{"allocation": u.allocation, "reason": u.reason} for u in plan.unrouted],
+        "unrouted": [{"allocation": u.allocation, "reason": str(u.reason)} for u in plan.unrouted],
         "unmet": [
-            {"request": u.request, "quantity": u.quantity, "reason": u.reason} for u in plan.unmet
+            {"request": u.request, "quantity": u.quantity, "reason": str(u.reason)}
+            for u in plan.unmet
         ],
         "metrics": {
             name: round(float(value), METRIC_DECIMALS) for name, value in plan.metrics.items()

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from geopy.distance import great_circle
 
-from engine.checker import CheckReport, check_plan, request_value
+from engine.checker import CheckReport, _q, check_plan, request_value
 from engine.scenario.model import Scenario
 from engine.scenario.plan import Plan, PlanAllocation, PlanRoute, PlanVisit, Unmet, Unrouted
 from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
+from routing.result import DropReason
 
 HOME = (36.80, 10.18)
 S1 = (36.8065, 10.1815)
@@ -241,14 +242,31 @@ def test_rule3_neither_routed_nor_unrouted(scenario: Scenario) -> None:
 
 
 def test_rule3_unrouted_twice(scenario: Scenario) -> None:
-    plan = _plan(lambda p: p["unrouted"].append({"allocation": "A3", "reason": "x"}))
+    plan = _plan(
+        lambda p: p["unrouted"].append({"allocation": "A3", "reason": "no_volunteer_capacity"})
+    )
     assert _violations(scenario, plan, 3) == [
         'rule 3: allocation "A3" is listed 2 times in unrouted'
     ]
 
 
+@pytest.mark.parametrize("reason", ["busy", "no_routing", None, ["window"]])
+def test_rule3_unrouted_reason_outside_the_vocabulary(scenario: Scenario, reason: object) -> None:
+    plan = _plan(lambda p: p["unrouted"][0].update(reason=reason))
+    assert _violations(scenario, plan, 3) == [
+        f'rule 3: unrouted allocation "A3" has reason {_q(reason)}, expected one of '
+        + ", ".join(sorted(r.value for r in DropReason))
+    ]
+
+
+def test_rule3_every_drop_reason_is_accepted(scenario: Scenario) -> None:
+    for reason in DropReason:
+        plan = _plan(lambda p, r=reason: p["unrouted"][0].update(reason=r.value))
+        assert check_plan(scenario, plan).valid, reason
+
+
 def test_rule3_routed_and_unrouted(scenario: Scenario) -> None:
-    plan = _plan(lambda p: p["unrouted"].append({"allocation": "A1", "reason": "x"}))
+    plan = _plan(lambda p: p["unrouted"].append({"allocation": "A1", "reason": "window"}))
     assert _violations(scenario, plan, 3) == [
         'rule 3: allocation "A1" is routed and also listed in unrouted'
     ]
@@ -417,7 +435,7 @@ def test_rule6_wrong_quantity_and_reason(scenario: Scenario) -> None:
     found = _violations(scenario, plan, 6)
     assert found == [
         'rule 6: unmet request "R3" lists quantity 2, but 1 are missing',
-        "rule 6: unmet request \"R3\" has reason 'busy', expected no_supply or outcompeted",
+        "rule 6: unmet request \"R3\" has reason 'busy', expected one of no_supply, outcompeted",
     ]
 
 

@@ -19,6 +19,7 @@ import pytest
 
 import routing
 from engine.executors import in_process_reason, process_pool
+from engine.params import DayParams
 from tests.routing.test_regional import assert_valid, geo_problem
 
 # Parts of 30 shipments, two at a time: the path that forked a pool by itself.
@@ -84,7 +85,9 @@ def _day_in_daemon(send: Connection) -> None:
         with process_pool(2) as executor:
             # One routing round (route_aware=False): the one routed in parts.
             outcome = engine.solve.solve_scenario(
-                scenario, time_limit=6, workers=2, route_aware=False, executor=executor
+                scenario,
+                DayParams(time_limit=6, workers=2, route_aware=False),
+                executor=executor,
             )
             result = routing.solve(problem, SPLIT, seed=0, executor=executor)
         report = check_plan(scenario, plan_to_dict(outcome.plan))

@@ -23,6 +23,7 @@ import random
 import pytest
 
 from engine.checker import check_plan
+from engine.params import DayParams
 from engine.scenario.model import Scenario
 from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
@@ -156,7 +157,7 @@ def test_odd_days_give_valid_plans() -> None:
     routed = 0
     for seed in SEEDS:
         scenario = parse_scenario(odd_day(seed))
-        outcome = solve_scenario(scenario, time_limit=2.0, workers=1, seed=seed)
+        outcome = solve_scenario(scenario, DayParams(time_limit=2.0, workers=1, seed=seed))
         plan = plan_to_dict(outcome.plan)
         report = check_plan(scenario, plan)
         assert report.valid, (seed, report.violations[:5])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.checker import check_plan
+from engine.params import DayParams
 from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
 from engine.solve import solve_scenario
@@ -75,8 +76,8 @@ def test_unreachable_household_yields_its_stock_to_a_reachable_one():
         [request("R1", ARIANA, 5, window=["08:00", "09:00"]), request("R2", BEN_AROUS, 2)],
         [VOLUNTEER],
     )
-    two_stage = solve_scenario(scenario, time_limit=2, route_aware=False)
-    aware = solve_scenario(scenario, time_limit=2)
+    two_stage = solve_scenario(scenario, DayParams(time_limit=2, route_aware=False))
+    aware = solve_scenario(scenario, DayParams(time_limit=2))
     assert [a.request for a in two_stage.plan.allocations] == ["R1"]
     assert valid(scenario, two_stage).delivered_value == 0
     assert [a.request for a in aware.plan.allocations] == ["R2"]
@@ -88,14 +89,14 @@ def test_unreachable_household_yields_its_stock_to_a_reachable_one():
 
 def test_reachable_days_are_left_alone():
     scenario = day([request("R1", ARIANA, 5), request("R2", BEN_AROUS, 2)], [VOLUNTEER])
-    aware = solve_scenario(scenario, time_limit=2)
+    aware = solve_scenario(scenario, DayParams(time_limit=2))
     assert aware.banned_pairs == 0
     assert [a.request for a in aware.plan.allocations] == ["R1"]
 
 
 def test_without_volunteers_nothing_is_banned_and_value_is_optimal():
     scenario = day([request("R1", ARIANA, 5, window=["08:00", "09:00"])], [])
-    outcome = solve_scenario(scenario, time_limit=2)
+    outcome = solve_scenario(scenario, DayParams(time_limit=2))
     assert outcome.banned_pairs == 0
     assert [a.request for a in outcome.plan.allocations] == ["R1"]
     assert {u.reason for u in outcome.plan.unrouted} == {"no_volunteers"}
@@ -116,7 +117,7 @@ def test_loads_heavier_than_any_vehicle_travel_in_pieces():
     scenario = day(
         [request("R1", ARIANA, 4, quantity=3, category="energy.gas")], [motorbike], supplies
     )
-    outcome = solve_scenario(scenario, time_limit=3)
+    outcome = solve_scenario(scenario, DayParams(time_limit=3))
     pieces = sorted(a.quantity for a in outcome.plan.allocations)
     assert pieces == [1, 2]  # 26 kg cylinders: two fit in 60 kg
     report = valid(scenario, outcome)
@@ -128,7 +129,7 @@ def test_stock_nobody_else_wants_still_goes_to_an_unreachable_household():
     # serve it. Round 2 forbids the pair, nobody else wants the stock, and the
     # top-up gives it back: unrouted, for V.
     scenario = day([request("R1", ARIANA, 3, window=["08:00", "09:00"])], [VOLUNTEER])
-    outcome = solve_scenario(scenario, time_limit=2)
+    outcome = solve_scenario(scenario, DayParams(time_limit=2))
     assert outcome.banned_pairs == 1
     assert [(a.request, a.quantity) for a in outcome.plan.allocations] == [("R1", 1)]
     assert [u.reason for u in outcome.plan.unrouted] == ["window"]
@@ -140,7 +141,7 @@ def test_a_household_at_the_depot_is_carried_in_two_visits_there():
     # Lot, household and volunteer at the same coordinates (a geocoder's town
     # centre): one visit cannot load and unload the same parcel, but two can.
     scenario = day([request("R1", TUNIS, 3)], [VOLUNTEER])
-    outcome = solve_scenario(scenario, time_limit=2)
+    outcome = solve_scenario(scenario, DayParams(time_limit=2))
     assert outcome.banned_pairs == 0
     assert outcome.plan.unrouted == ()
     (route,) = outcome.plan.routes
@@ -170,7 +171,10 @@ def test_feedback_loop_on_a_generated_day_is_valid_and_never_loses_delivered_val
         return plan, routed
 
     monkeypatch.setattr(engine.solve, "_routed_plan", spy)
-    aware = solve_scenario(scenario, time_limit=4, workers=1)
+    # Round 1 gets half of the routing budget, so that round 2 has time to
+    # run even on a loaded machine (the loop skips it when less than
+    # min_routing_seconds is left).
+    aware = solve_scenario(scenario, DayParams(time_limit=4, workers=1, round1_share=0.5))
     report = valid(scenario, aware)
     ids = [a.id for a in aware.plan.allocations]
     assert ids == [f"A{i + 1}" for i in range(len(ids))]

@@ -18,6 +18,7 @@ import pytest
 import routing
 from engine.checker import check_plan
 from engine.dispatch import DispatchProblem, plan_routes, routing_problem
+from engine.params import DayParams
 from engine.scenario.model import Scenario
 from engine.scenario.plan import Plan, PlanAllocation
 from engine.scenario.reader import parse_scenario
@@ -171,7 +172,7 @@ def test_greedy_insertion_carries_the_town_centre(
 
 def test_the_town_centre_day_end_to_end() -> None:
     scenario = parse_scenario(town_day())
-    outcome = solve_scenario(scenario, time_limit=4, workers=1, seed=3)
+    outcome = solve_scenario(scenario, DayParams(time_limit=4, workers=1, seed=3))
     plan = plan_to_dict(outcome.plan)
     report = check_plan(scenario, plan)
     assert report.valid, report.violations[:5]
