@@ -14,8 +14,7 @@ from scipy.spatial import cKDTree
 
 from engine.checker import request_value
 from engine.scenario.model import Scenario
-from geodesy import great_circle_km
-from matching.geo import chord_for_km, unit_vectors
+from matching.geo import chord_for_km, great_circle_km, unit_vectors
 
 NEAREST = 32
 

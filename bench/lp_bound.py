@@ -13,7 +13,7 @@ from scipy.sparse import coo_matrix
 
 from engine.checker import request_value
 from engine.scenario.model import Scenario
-from geodesy import great_circle_km
+from matching.geo import great_circle_km
 
 
 def lp_optimum(scenario: Scenario) -> tuple[float, int]:

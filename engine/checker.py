@@ -78,7 +78,7 @@ class CheckReport:
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle km as the spec defines it: ``geopy.distance.great_circle`` itself.
 
-    Deliberately not the solvers' :func:`geodesy.great_circle_km`: the checker is an
+    Deliberately not the solvers' :func:`matching.geo.great_circle_km`: the checker is an
     independent verifier, so it measures with the spec's named reference rather than
     with the code whose output it checks (a slip in that code cannot then hide in both
     the plan and its check). The price is ~10 µs a distance instead of a vectorised

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-import geodesy
+from matching.geo import great_circle_km as _great_circle_km
 
 INF = math.inf
-EARTH_RADIUS_KM = geodesy.EARTH_RADIUS_KM  # geopy.distance.great_circle's sphere
 
 
 def _check_window(owner: str, name: str, window: tuple[float, float]) -> None:
@@ -268,7 +267,7 @@ class GeoRoutingProblem:
         """Road km from locations ``a`` to locations ``b`` (broadcast index arrays)."""
         a, b = np.asarray(a), np.asarray(b)
         # The function great_circle_km's matrix is built from: equal floats to the bit.
-        d = geodesy.great_circle_km(self.lat[a], self.lon[a], self.lat[b], self.lon[b])
+        d = _great_circle_km(self.lat[a], self.lon[a], self.lat[b], self.lon[b])
         return np.where(a == b, 0.0, d) * self.road_factor
 
     def to_problem(self) -> RoutingProblem:
@@ -314,7 +313,7 @@ def great_circle_km(
 ) -> np.ndarray:
     """All-pairs great-circle km (n×n, zero diagonal) of validated WGS84 points.
 
-    The distance itself is :func:`geodesy.great_circle_km` (geopy's formula).
+    The distance itself is :func:`matching.geo.great_circle_km` (geopy's formula).
     """
     la = np.asarray(lat, dtype=float)
     lo = np.asarray(lon, dtype=float)
@@ -322,7 +321,7 @@ def great_circle_km(
         raise ValueError("lat and lon must be 1-d arrays of equal length")
     if np.any(np.abs(la) > 90) or np.any(np.abs(lo) > 180):
         raise ValueError("lat must be in [-90, 90] and lon in [-180, 180]")
-    d = geodesy.great_circle_km(la[:, None], lo[:, None], la[None, :], lo[None, :])
+    d = _great_circle_km(la[:, None], lo[:, None], la[None, :], lo[None, :])
     np.fill_diagonal(d, 0.0)
     return d
 

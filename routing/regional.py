@@ -41,6 +41,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from matching.geo import EARTH_RADIUS_KM
 from routing.backends import Routes
 from routing.evaluate import check_route
 from routing.feasibility import alone_feasibility, alone_feasibility_by
@@ -48,7 +49,7 @@ from routing.insertion import insert_greedy, insertion_order
 from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
 from routing.portfolio import Steps, to_routes
-from routing.problem import EARTH_RADIUS_KM, GeoRoutingProblem
+from routing.problem import GeoRoutingProblem
 from routing.result import VALUE_DIGITS, Route, RoutingResult, build_result
 
 log = logging.getLogger(__name__)

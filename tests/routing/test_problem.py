@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-import geodesy
+from matching.geo import great_circle_km as solver_great_circle_km
 from routing import (
     GeoRoutingProblem,
     RoutingProblem,
@@ -19,14 +19,14 @@ from routing import (
 
 
 def test_distances_from_coordinates_are_one_function_to_the_bit() -> None:
-    # The matrix, a geographic problem's on-demand legs and geodesy agree exactly,
+    # The matrix, a geographic problem's on-demand legs and matching.geo agree exactly,
     # so a part's sub-matrix equals the block of the whole day's matrix.
     rng = np.random.default_rng(3)
     lat, lon = rng.uniform(30, 38, 60), rng.uniform(7, 12, 60)
     d = great_circle_km(lat, lon)
     assert np.all(np.diag(d) == 0.0)
     i, j = rng.integers(0, 60, 500), rng.integers(0, 60, 500)
-    pairs = np.where(i == j, 0.0, geodesy.great_circle_km(lat[i], lon[i], lat[j], lon[j]))
+    pairs = np.where(i == j, 0.0, solver_great_circle_km(lat[i], lon[i], lat[j], lon[j]))
     np.testing.assert_array_equal(d[i, j], pairs)
     geo = GeoRoutingProblem(lat, lon, 1.3, (), ())
     np.testing.assert_array_equal(geo.road_km(i, j), pairs * 1.3)
