@@ -49,12 +49,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve a scenario file into a plan file (no database)")
     p.add_argument("scenario", help="scenario JSON (exchange format v1)")
     p.add_argument("-o", "--output", required=True, help="plan JSON to write")
-    p.add_argument(
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument(
         "--time-limit",
         type=_positive_float,
         default=30.0,
         metavar="S",
         help="seconds for the whole solve (default 30)",
+    )
+    budget.add_argument(
+        "--iterations",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="bound routing by N iterations instead of time: the same scenario, seed "
+        "and N give the byte-identical plan on any machine (instead of --time-limit)",
     )
     p.add_argument("--seed", type=int, default=0, help="routing seed (default 0)")
     p.add_argument(
@@ -102,7 +111,11 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
         raise ScenarioError(f"{out}: output is a directory, expected a plan file path")
     if ns.quiet:
         outcome = solve_scenario(
-            scenario, time_limit=ns.time_limit, seed=ns.seed, workers=ns.workers
+            scenario,
+            time_limit=ns.time_limit,
+            seed=ns.seed,
+            workers=ns.workers,
+            iterations=ns.iterations,
         )
     else:
         with Progress() as progress:
@@ -112,6 +125,7 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
                 seed=ns.seed,
                 workers=ns.workers,
                 stage=progress.stage,
+                iterations=ns.iterations,
             )
     write_json_atomic(plan_to_dict(outcome.plan), out)
     if not ns.quiet:

@@ -170,11 +170,16 @@ def solve_scenario(
     workers: int = 2,
     stage: Stage | None = None,
     route_aware: bool = True,
+    iterations: int | None = None,
 ) -> SolveOutcome:
     """Allocate supplies to requests exactly, then route the allocations.
 
     ``time_limit`` bounds the whole call in seconds: the exact allocation takes
     what it needs and routing gets the rest (at least one second).
+    ``iterations``, when set, replaces it: routing is bounded by that many
+    iterations (``routing.SolveParams.iterations``; round 1 of the feedback
+    loop gets ``ROUND1_SHARE`` of them, round 2 the rest) and the plan is the
+    same for the same scenario, seed and ``iterations`` on any machine.
     """
     started = time.perf_counter()
     if stage:
@@ -196,13 +201,14 @@ def solve_scenario(
 
     if not route_aware:
         budget = max(MIN_ROUTING_SECONDS, left())
-        plan, routed = _routed_plan(scenario, alloc, budget, workers, seed, stage)
+        plan, routed = _routed_plan(scenario, alloc, budget, workers, seed, stage, iterations)
         return SolveOutcome(
             plan, alloc.matching, routed, time.perf_counter() - started, alloc.unit_value
         )
 
     budget1 = max(MIN_ROUTING_SECONDS, ROUND1_SHARE * left())
-    plan1, routed1 = _routed_plan(scenario, alloc, budget1, workers, seed, stage)
+    iterations1 = None if iterations is None else max(1, round(ROUND1_SHARE * iterations))
+    plan1, routed1 = _routed_plan(scenario, alloc, budget1, workers, seed, stage, iterations1)
     delivered = {sid for r in routed1.routes for s in r.stops for sid in s.deliveries}
     fixed = [a for a in allocations if a.id in delivered]
     undelivered = [a for a in allocations if a.id not in delivered]
@@ -210,7 +216,7 @@ def solve_scenario(
     outcome1 = SolveOutcome(
         plan1, alloc.matching, routed1, time.perf_counter() - started, alloc.unit_value
     )
-    if not undelivered or left() < MIN_ROUTING_SECONDS:
+    if not undelivered or (iterations is None and left() < MIN_ROUTING_SECONDS):
         return outcome1
 
     if stage:
@@ -235,9 +241,12 @@ def solve_scenario(
     }
     dispatch = routing_problem(scenario, routed_allocs, values)
     budget2 = max(MIN_ROUTING_SECONDS, left())
+    iterations2 = None if iterations is None else max(1, iterations - iterations1)
     if stage:
-        stage("routing again", budget2)
-    params2 = routing.SolveParams(time_limit=budget2, backends=ROUND2_BACKENDS, workers=workers)
+        stage("routing again", budget2 if iterations is None else None)
+    params2 = routing.SolveParams(
+        time_limit=budget2, backends=ROUND2_BACKENDS, workers=workers, iterations=iterations2
+    )
     routed2 = routing.solve(dispatch.problem, params2, seed=seed, initial=warm)
     routes = plan_routes(dispatch, routed2.routes)
     unrouted = [Unrouted(d.shipment, str(d.reason)) for d in routed2.dropped]
@@ -276,12 +285,14 @@ def _routed_plan(
     workers: int,
     seed: int,
     stage: Stage | None,
+    iterations: int | None = None,
 ) -> tuple[Plan, routing.RoutingResult]:
-    """``alloc``'s allocations routed in ``budget`` seconds (a complete plan)."""
+    """``alloc``'s allocations routed in ``budget`` seconds, or ``iterations`` (a complete plan)."""
     dispatch = routing_problem(scenario, alloc.plan.allocations, alloc.values)
     if stage:
-        stage("routing", budget)
-    routed = routing.solve(dispatch.problem, day_routing_params(budget, workers), seed=seed)
+        stage("routing", budget if iterations is None else None)
+    params = day_routing_params(budget, workers, iterations)
+    routed = routing.solve(dispatch.problem, params, seed=seed)
     routes = plan_routes(dispatch, routed.routes)
     unrouted = tuple(Unrouted(d.shipment, str(d.reason)) for d in routed.dropped)
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
@@ -329,7 +340,9 @@ def _effort(scenario: Scenario, allocations: Sequence[PlanAllocation]) -> float:
     return float(np.sum(kg * km))
 
 
-def day_routing_params(time_limit: float, workers: int) -> routing.SolveParams:
+def day_routing_params(
+    time_limit: float, workers: int, iterations: int | None = None
+) -> routing.SolveParams:
     """The routing parameters ``jessr solve`` uses for a day."""
     # VROOM is the day's main search: its exploration level is chosen by
     # size and time (routing.backends.vroom_backend.exploration_level).
@@ -339,6 +352,7 @@ def day_routing_params(time_limit: float, workers: int) -> routing.SolveParams:
         shares=DAY_SHARES,
         workers=workers,
         vroom_exploration=None,
+        iterations=iterations,
     )
 
 

@@ -30,6 +30,7 @@ from routing.backends import Routes
 from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
+from routing.portfolio import REPAIR_CHECKS
 from routing.problem import RoutingProblem
 from routing.regional import make_pool, run_parts
 
@@ -146,5 +147,6 @@ def solve_decomposed(
     feasible, reasons = alone_feasibility(problem)
     served = {c >> 1 for nodes in routes.values() for c in nodes}
     left = [k for k, r in enumerate(reasons) if r is None and k not in served]
-    insert_greedy(problem, routes, insertion_order(problem, left), feasible, deadline)
+    checks = None if params.iterations is None else REPAIR_CHECKS  # iteration mode: no clock
+    insert_greedy(problem, routes, insertion_order(problem, left), feasible, deadline, checks)
     return routes, f"decomposed({len(jobs)} parts)", reasons

@@ -13,7 +13,10 @@ at once: this process with the caller's seed, forked children with seeds
 ``seed + 1``, ``seed + 2``, ... Every search has the same deadline and one
 core (VROOM one thread); the best routes by the portfolio's lexicographic
 objective are kept, ties going to the lowest seed, so a run with
-``max_iterations`` set is still reproducible per seed. A child that fails
+``max_iterations`` set is still reproducible per seed. In iteration mode
+(``SolveParams.iterations``) every search is waited for, and searches that
+cannot have a process of their own run here, one after another, so the
+plan never depends on the machine. Otherwise a child that fails
 or does not answer by the deadline, or by when this process's own search
 ended if that was later (plus :data:`GRACE_SECONDS`), is ignored:
 the result is never worse than this process's own search. Every second
@@ -23,6 +26,7 @@ search has a patient fleet phase (:func:`child_params`).
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import time
 from dataclasses import replace
@@ -66,7 +70,12 @@ def solve_searches(
     threads = max(1, params.workers // searches)
     ctx = multiprocessing.get_context(START_METHOD)
     children: list[tuple[multiprocessing.process.BaseProcess, Connection, int]] = []
+    counted = params.iterations is not None
+    serial: list[int] = []  # iteration mode, no process to spare: searched here, in turn
     for i in range(1, searches):
+        if counted and not can_fork_searches():
+            serial.append(i)
+            continue
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(
             target=_search,
@@ -79,6 +88,8 @@ def solve_searches(
             log.warning("search with seed %d not started: %s", seed + i, exc)
             receive.close()
             send.close()
+            if counted:
+                serial.append(i)
             continue
         send.close()  # this end is the child's: EOF on receive if it dies
         children.append((child, receive, seed + i))
@@ -92,8 +103,13 @@ def solve_searches(
         # process was, they may be too (PyVRP overran 10 s by 0.3 s on
         # X-n1001 in both, and the child's better plan was thrown away).
         until = max(deadline, time.monotonic()) + GRACE_SECONDS
+        answers = [(seed + i, _serial(problem, one, i, seed, initial, threads)) for i in serial]
         for _child, receive, child_seed in children:
-            answer = _answer(receive, until)
+            # Iteration mode waits for every search: which one answers in time
+            # must not decide the plan.
+            answers.append((child_seed, _answer(receive, math.inf if counted else until)))
+        # Ties go to the lowest seed (the search index): deterministic.
+        for child_seed, answer in sorted(answers, key=lambda a: a[0]):
             if answer is None:
                 log.warning("search with seed %d gave no result by the deadline", child_seed)
                 continue
@@ -109,6 +125,25 @@ def solve_searches(
                 child.kill()
             child.join()
     return routes, winner, reasons
+
+
+def _serial(
+    problem: RoutingProblem,
+    params: SolveParams,
+    index: int,
+    seed: int,
+    initial: Routes | None,
+    threads: int,
+) -> tuple[Routes, str] | None:
+    """Search ``index`` run in this process (iteration mode, when no child could start)."""
+    try:
+        routes, winner, _ = solve_portfolio(
+            problem, child_params(params, index), seed + index, math.inf, initial, threads
+        )
+    except Exception:
+        log.exception("search with seed %d failed", seed + index)
+        return None
+    return routes, winner
 
 
 def child_params(params: SolveParams, index: int) -> SolveParams:
@@ -158,7 +193,8 @@ def _distance_only(problem: RoutingProblem) -> bool:
 def _answer(receive: Connection, until: float) -> tuple[Routes, str] | None:
     """The child's (routes, winner), or None if it died, failed or is late."""
     try:
-        if not receive.poll(max(0.0, until - time.monotonic())):
+        wait = None if math.isinf(until) else max(0.0, until - time.monotonic())
+        if not receive.poll(wait):  # None: until it answers or dies (EOF)
             return None
         answer = receive.recv()
     except (EOFError, OSError):

@@ -47,7 +47,7 @@ from routing.evaluate import check_route
 from routing.feasibility import alone_feasibility, alone_feasibility_by
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
-from routing.portfolio import VALUE_DIGITS, Steps, to_routes
+from routing.portfolio import REPAIR_CHECKS, VALUE_DIGITS, Steps, to_routes
 from routing.problem import EARTH_RADIUS_KM, RoutingProblem, Shipment, Vehicle, validate_records
 from routing.result import Dropped, Metrics, Reason, Route, RoutingResult, Status
 
@@ -303,7 +303,10 @@ def run_parts(
     the waves left (minus the per-part overhead): balanced parts share the
     time evenly, and an overrun shrinks the parts after it rather than
     pushing the deadline. Parts that no longer fit are not started
-    (``None``); a part that fails is logged and counts as ``None``.
+    (``None``); a part that fails is logged and counts as ``None``. In
+    iteration mode (``params.iterations``) every part runs with the same
+    parameters and no deadline: its result does not depend on the worker
+    that ran it or on when the others finished.
     """
     slots = params.workers if pool is not None else 1
     results: list[RoutingResult | None] = [None] * len(parts)
@@ -311,14 +314,16 @@ def run_parts(
     running: dict[Future[RoutingResult], int] = {}
     while pending or running:
         while pending and len(running) < slots:
-            waves = math.ceil(len(pending) / slots)
-            budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
-            if budget < MIN_PART_SECONDS:
-                log.info("regional: %d parts not started (time)", len(pending))
-                pending.clear()
-                break
+            part_params = params  # iteration mode: every part gets all the iterations
+            if params.iterations is None:
+                waves = math.ceil(len(pending) / slots)
+                budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
+                if budget < MIN_PART_SECONDS:
+                    log.info("regional: %d parts not started (time)", len(pending))
+                    pending.clear()
+                    break
+                part_params = replace(params, time_limit=budget)
             i = pending.pop(0)
-            part_params = replace(params, time_limit=budget)
             warm = initials[i] if initials else None
             if pool is None:
                 try:
@@ -402,6 +407,7 @@ def _greedy_repair(
     left: np.ndarray,
     feasible: np.ndarray,
     deadline: float,
+    max_checks: int | None = None,
 ) -> None:
     """Insert ``left`` shipments into nearby routes, chunk by chunk, in place.
 
@@ -409,7 +415,8 @@ def _greedy_repair(
     problem with its shipments, the nearest feasible used routes and a few
     unused vehicles, and the exact greedy insertion of
     :mod:`routing.insertion`; local sub-matrices equal the global distances,
-    so inserted routes are valid as they stand.
+    so inserted routes are valid as they stand. Each chunk stops at
+    ``deadline`` or after ``max_checks`` evaluator calls (iteration mode).
     """
     if left.size == 0:
         return
@@ -449,7 +456,7 @@ def _greedy_repair(
         }
         local_feas, _ = alone_feasibility(sub)
         todo = insertion_order(sub, range(len(carried), len(local_ships)))
-        if insert_greedy(sub, local_routes, todo, local_feas, deadline):
+        if insert_greedy(sub, local_routes, todo, local_feas, deadline, max_checks):
             for i, nodes in local_routes.items():
                 routes[vehs[i]] = [2 * local_ships[c >> 1] + (c & 1) for c in nodes]
 
@@ -497,7 +504,8 @@ def solve_geographic(
     """Route a coordinate-backed problem by geographic parts (module docstring).
 
     Never builds a matrix larger than one part's. Finishes within
-    ``params.time_limit`` seconds (phases end at fixed fractions of it).
+    ``params.time_limit`` seconds (phases end at fixed fractions of it);
+    with ``params.iterations`` set, every phase runs to its end instead.
     With a warm start ``initial`` (see :func:`routing.solve`), each part
     starts from its share of it, and the whole ``initial`` (float-checked)
     is returned instead when it delivers more than the assembled parts.
@@ -506,7 +514,8 @@ def solve_geographic(
     limit = params.time_limit
 
     def at(fraction: float) -> float:
-        return started + fraction * limit
+        # Iteration mode: no phase ends by the clock.
+        return math.inf if params.iterations is not None else started + fraction * limit
 
     nv = len(problem.vehicles)
     # Workers start first (warm, before the feasibility matrix exists), so
@@ -542,7 +551,8 @@ def solve_geographic(
             # Repair (b): greedy insertion into nearby routes.
             served = {c >> 1 for n in routes.values() for c in n}
             left = np.array([k for k in active if k not in served], dtype=np.int64)
-            _greedy_repair(problem, routes, left, feasible, at(GREEDY_END))
+            checks = None if params.iterations is None else REPAIR_CHECKS
+            _greedy_repair(problem, routes, left, feasible, at(GREEDY_END), checks)
             value3 = _value(problem, routes)
             log.info(
                 "regional: %d parts: value %.1f; unused-vehicle round (%d parts) +%.1f; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -49,7 +50,9 @@ def solve(
     :class:`RoutingProblem` (same location indices) and solved as such.
     Every returned route is valid under :mod:`routing.evaluate`; every
     shipment not carried is in ``dropped`` with a reason. With
-    ``params.max_iterations`` set, the same seed gives the same result.
+    ``params.iterations`` set, no decision reads the clock: the same problem,
+    seed and parameters give the same result in any process, on any machine
+    (``routing/README.md``, "Reproducible solves").
 
     ``initial`` is an optional warm start: vehicle id -> ordered steps
     ``(shipment id, "pickup" | "delivery")`` (deliveries before pickups at a
@@ -73,6 +76,8 @@ def solve(
         from routing.decompose import solve_decomposed
 
         deadline = started + params.time_limit * FINISH_FRACTION
+        if params.iterations is not None:
+            deadline = math.inf  # iteration mode: nothing ends by the clock
         routes, backend, reasons = solve_decomposed(problem, params, seed, deadline)
         if warm:
             # The parts do not take a warm start: keep the better of the two.
@@ -81,10 +86,12 @@ def solve(
                 routes, backend = fixed, "initial"
     else:
         deadline = started + params.time_limit - finish_margin(params.time_limit)
+        if params.iterations is not None:
+            deadline = math.inf
         # One region in-process: the backends that can use the workers' cores do
         # (VROOM's search threads), one after another; or several independent
         # searches at once, one per core (params.searches).
-        if params.searches > 1 and can_fork_searches():
+        if params.searches > 1 and (can_fork_searches() or params.iterations is not None):
             routes, backend, reasons = solve_searches(
                 problem, params, seed, deadline, warm, params.searches
             )

@@ -47,6 +47,12 @@ SEARCH_EXPONENT = 2.5
 # finished at 60 % of it; at 2.5 times, about as well; at 4 times, 2-5 %
 # worse (routing/README.md, ninth session).
 OVERRUN = 1.5
+# Iteration mode: one iteration of VROOM's share is worth this many seconds
+# of one thread's search when its level is chosen (iteration_level). Set so
+# that a Jessr day's VROOM share of N iterations gets about the level a
+# time-mode run with PyVRP doing N iterations in the same time would pick
+# (measured in routing/README.md, "Reproducible solves").
+ITERATION_SECONDS = 0.002
 
 
 def exploration_level(active: int, seconds: float, threads: int) -> int:
@@ -62,6 +68,18 @@ def exploration_level(active: int, seconds: float, threads: int) -> int:
         if search_seconds(level, active, threads) <= OVERRUN * seconds:
             return level
     return 1
+
+
+def iteration_level(active: int, iterations: int) -> int:
+    """VROOM's exploration level in iteration mode (``SolveParams.iterations``).
+
+    VROOM counts no iterations; its share of them buys the most thorough
+    level whose whole one-thread search is predicted to fit in
+    ``iterations`` x :data:`ITERATION_SECONDS` (:func:`exploration_level`'s
+    fit). A pure function of its arguments: the level, and so the plan,
+    never depends on the machine.
+    """
+    return exploration_level(active, iterations * ITERATION_SECONDS, 1)
 
 
 def search_seconds(level: int, active: int, threads: int) -> float:
