@@ -47,12 +47,13 @@ SEARCH_EXPONENT = 2.5
 # finished at 60 % of it; at 2.5 times, about as well; at 4 times, 2-5 %
 # worse (routing/README.md, ninth session).
 OVERRUN = 1.5
-# Iteration mode: one iteration of VROOM's share is worth this many seconds
-# of one thread's search when its level is chosen (iteration_level). Set so
-# that a Jessr day's VROOM share of N iterations gets about the level a
-# time-mode run with PyVRP doing N iterations in the same time would pick
-# (measured in routing/README.md, "Reproducible solves").
-ITERATION_SECONDS = 0.002
+# Iteration mode: one iteration of VROOM's share counts as this many seconds
+# of one thread's search when its level is chosen (iteration_level): about
+# what one PyVRP iteration takes on a 1,145-shipment Jessr day (28-40 ms,
+# 2026-12-07, AMD EPYC), so N iterations buy either backend a like amount of
+# work. Without a timeout VROOM searches to the end: level 1 on one thread
+# took 27-31 s on that day; its level rises with N (level 2 from N ~ 1,500).
+ITERATION_SECONDS = 0.03
 
 
 def exploration_level(active: int, seconds: float, threads: int) -> int:
