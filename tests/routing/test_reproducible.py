@@ -6,13 +6,14 @@ import itertools
 import time
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 import routing.multistart
 import routing.portfolio
 import routing.solver
-from routing import SolveParams, solve
-from routing.backends import BackendCall
+from routing import RoutingProblem, Shipment, SolveParams, Vehicle, solve
+from routing.backends import BackendCall, pyvrp_backend, ruin
 from routing.portfolio import objective, solve_portfolio, to_routes, to_steps
 from routing.result import RoutingResult
 from tests.routing.conftest import random_problem
@@ -20,11 +21,39 @@ from tests.routing.test_regional import assert_valid as assert_valid_geo
 from tests.routing.test_regional import geo_problem
 from tests.routing.test_solve import assert_valid
 
-# The benchmark portfolio (VROOM, PyVRP, OR-Tools fallback) and a Jessr day's.
+# The benchmark portfolio (VROOM, PyVRP, OR-Tools fallback), a Jessr day's,
+# and OR-Tools alone.
 BENCH = SolveParams(iterations=60)
 DAY = SolveParams(
     backends=("vroom", "pyvrp"), shares=(0.85, 0.15), vroom_exploration=None, iterations=200
 )
+ORTOOLS = SolveParams(backends=("ortools",), shares=(1.0,), iterations=50)
+
+
+def fleet_problem(seed: int, clients: int = 24) -> RoutingProblem:
+    """A benchmark objective: one depot, identical vehicles with a fixed cost,
+    every shipment required (the PyVRP backend's fleet phase, ejection and
+    ruin-and-recreate searches run on it)."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 40, size=(2 * clients + 1, 2))
+    vehicles = [
+        Vehicle(f"V{i}", 0, 0, capacity=40.0, shift=(0.0, 400.0), fixed_cost=1000.0)
+        for i in range(8)
+    ]
+    ships = [
+        Shipment(
+            f"C{k}",
+            pickup=None if k % 2 else clients + 1 + k,  # half depot-loaded, half pairs
+            delivery=k + 1,
+            load=float(rng.integers(5, 15)),
+            value=1.0,
+            pickup_service=5.0,
+            delivery_service=5.0,
+            required=True,
+        )
+        for k in range(clients)
+    ]
+    return RoutingProblem.from_euclidean(xy, vehicles, ships)
 
 
 def same(a: RoutingResult, b: RoutingResult) -> None:
@@ -50,7 +79,7 @@ def runaway_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "monotonic", lambda: 3600.0 * next(ticks))
 
 
-@pytest.mark.parametrize("params", [BENCH, DAY], ids=["benchmark", "day"])
+@pytest.mark.parametrize("params", [BENCH, DAY, ORTOOLS], ids=["benchmark", "day", "ortools"])
 def test_no_decision_reads_the_clock(params: SolveParams, monkeypatch: pytest.MonkeyPatch) -> None:
     # Time mode under this clock would skip every backend; iteration mode must
     # not notice it: same plan as with the real clock.
@@ -61,7 +90,34 @@ def test_no_decision_reads_the_clock(params: SolveParams, monkeypatch: pytest.Mo
     rushed = solve(problem, params, seed=5)
     monkeypatch.undo()
     same(calm, rushed)
-    assert rushed.metrics.backend in {"vroom", "pyvrp"}
+    assert rushed.metrics.backend in {"vroom", "pyvrp", "ortools"}
+    assert_valid(problem, rushed)
+
+
+def test_fleet_ejection_and_ruin_phases_ignore_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    real_fleet, real_ruin = pyvrp_backend.minimise_fleet, ruin.improve
+
+    def fleet(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append("fleet")
+        return real_fleet(*args, **kwargs)
+
+    def improve(*args, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append("ruin")
+        return real_ruin(*args, **kwargs)
+
+    monkeypatch.setattr(pyvrp_backend, "minimise_fleet", fleet)
+    monkeypatch.setattr(ruin, "improve", improve)
+    problem = fleet_problem(2)
+    params = SolveParams(iterations=300, workers=1)
+    calm = solve(problem, params, seed=1)
+    assert ran == ["fleet", "ruin"]
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "monotonic", lambda: 3600.0 * next(ticks))
+    rushed = solve(problem, params, seed=1)
+    monkeypatch.undo()
+    same(calm, rushed)
+    assert rushed.status.value == "feasible"  # every client served
     assert_valid(problem, rushed)
 
 
