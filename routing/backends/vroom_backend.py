@@ -48,12 +48,13 @@ SEARCH_EXPONENT = 2.5
 # worse (routing/README.md, ninth session).
 OVERRUN = 1.5
 # Iteration mode: one iteration of VROOM's share counts as this many seconds
-# of one thread's search when its level is chosen (iteration_level): about
-# what one PyVRP iteration takes on a 1,145-shipment Jessr day (28-40 ms,
-# 2026-12-07, AMD EPYC), so N iterations buy either backend a like amount of
-# work. Without a timeout VROOM searches to the end: level 1 on one thread
-# took 27-31 s on that day; its level rises with N (level 2 from N ~ 1,500).
-ITERATION_SECONDS = 0.03
+# of FULL_SEARCH_SECONDS's fit when its level is chosen (iteration_level).
+# Without a timeout VROOM searches to the end, about 3 times the fitted time
+# (level 1 on one thread: 27-31 s on a 1,145-shipment Jessr day, fit 10.7 s;
+# level 2: 254 s on a loaded machine; 2026-12-07, AMD EPYC), so one iteration
+# buys VROOM about 30 ms of search, what one PyVRP iteration takes on that
+# day (28-40 ms). On it level 1 holds up to N ~ 3,300, level 2 to ~ 6,500.
+ITERATION_SECONDS = 0.01
 
 
 def exploration_level(active: int, seconds: float, threads: int) -> int:
