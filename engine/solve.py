@@ -241,7 +241,8 @@ def solve_scenario(
     }
     dispatch = routing_problem(scenario, routed_allocs, values)
     budget2 = max(MIN_ROUTING_SECONDS, left())
-    iterations2 = None if iterations is None else max(1, iterations - iterations1)
+    # Round 2 gets the iterations round 1 did not (iteration mode).
+    iterations2 = None if iterations is None else max(1, iterations - (iterations1 or 0))
     if stage:
         stage("routing again", budget2 if iterations is None else None)
     params2 = routing.SolveParams(
