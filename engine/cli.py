@@ -62,8 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         type=positive_int,
         default=None,
         metavar="N",
-        help="bound routing by N iterations instead of time: the same scenario, seed "
-        "and N give the byte-identical plan on any machine (instead of --time-limit)",
+        help="bound routing by N iterations instead of time (instead of --time-limit): "
+        "the same scenario, seed and N give the byte-identical plan, with any --workers",
     )
     p.add_argument("--seed", type=int, default=0, help="routing seed (default 0)")
     p.add_argument(

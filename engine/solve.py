@@ -179,7 +179,8 @@ def solve_scenario(
     ``iterations``, when set, replaces it: routing is bounded by that many
     iterations (``routing.SolveParams.iterations``; round 1 of the feedback
     loop gets ``ROUND1_SHARE`` of them, round 2 the rest) and the plan is the
-    same for the same scenario, seed and ``iterations`` on any machine.
+    same for the same scenario, seed and ``iterations``, whatever the machine's
+    speed or load and whatever ``workers``.
     """
     started = time.perf_counter()
     if stage:
