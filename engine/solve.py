@@ -262,7 +262,10 @@ def solve_scenario(
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
     metrics = {
         "allocated_value": sum(values.values()),
-        "delivered_value": sum(values[a] for a in carried),
+        # fsum: exact, so the same whatever order the set yields (string
+        # hashing differs per process), and round 2 compares with round 1
+        # the same way in every replay (iteration mode).
+        "delivered_value": math.fsum(values[a] for a in carried),
         "effort_kg_km": _effort(scenario, final),
         "route_km": sum(r.distance_km for r in routes),
     }
@@ -299,7 +302,7 @@ def _routed_plan(
     unrouted = tuple(Unrouted(d.shipment, str(d.reason)) for d in routed.dropped)
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
     metrics = dict(alloc.plan.metrics)
-    metrics["delivered_value"] = sum(alloc.values[a] for a in carried)
+    metrics["delivered_value"] = math.fsum(alloc.values[a] for a in carried)  # order-free
     metrics["route_km"] = sum(r.distance_km for r in routes)
     return replace(alloc.plan, routes=routes, unrouted=unrouted, metrics=metrics), routed
 

@@ -573,7 +573,8 @@ def solve_geographic(
 
         def key(rs: list[Route]) -> tuple[float, float]:
             ids = {sid for r in rs for s in r.stops for sid in s.deliveries}
-            value = sum(problem.shipments[problem.shipment_index(i)].value for i in ids)
+            # fsum: the set's order (string hashing) must not change the sum.
+            value = math.fsum(problem.shipments[problem.shipment_index(i)].value for i in ids)
             return (round(value, VALUE_DIGITS), -sum(r.distance for r in rs))
 
         if key(warm) > key(final):
