@@ -27,8 +27,8 @@ class SolveParams:
     * ``iterations``: when set, the solve is bounded by work, not wall time,
       and is deterministic: same problem, seed and ``iterations``, same
       result, in any process, at any machine speed or load, with any
-      ``workers``.
-      ``time_limit`` is then ignored and no decision reads the clock: the
+      ``workers``. ``time_limit`` is then ignored and no decision reads the
+      clock: the
       backends share ``iterations`` by ``shares`` (PyVRP: iterations of its
       search; OR-Tools: solutions; VROOM, which has no iteration count,
       runs its whole search on one thread with no timeout, at
