@@ -79,12 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve a scenario file into a plan file (no database)")
     p.add_argument("scenario", help="scenario JSON (exchange format v1)")
     p.add_argument("-o", "--output", required=True, help="plan JSON to write")
-    p.add_argument(
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument(
         "--time-limit",
         type=time_limit,
         default=30.0,
         metavar="S",
         help=f"seconds for the whole solve, at most {MAX_TIME_LIMIT:.0f} (default 30)",
+    )
+    budget.add_argument(
+        "--iterations",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="bound routing by N iterations instead of time (instead of --time-limit): "
+        "the same scenario, seed and N give the byte-identical plan, with any --workers",
     )
     p.add_argument("--seed", type=int, default=0, help="routing seed (default 0)")
     p.add_argument(
@@ -134,7 +143,9 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
     if _same_file(ns.scenario, out):
         raise ScenarioError(f"{out}: output is the scenario file itself; choose another -o path")
     try:
-        params = DayParams(time_limit=ns.time_limit, seed=ns.seed, workers=ns.workers)
+        params = DayParams(
+            time_limit=ns.time_limit, iterations=ns.iterations, seed=ns.seed, workers=ns.workers
+        )
     except ValueError as exc:  # the message starts with the field, the flag's name
         field, _, why = str(exc).partition(":")
         raise ScenarioError(f"--{field.replace('_', '-')}:{why}") from None

@@ -61,6 +61,9 @@ class DayParams:
       at most what the fleet can carry in a day; what a load has beyond its
       pieces stays one unrouted allocation. The work grows with the records,
       not with the units: 10⁹ units for one volunteer are 66 allocations.
+    * ``decompose_above`` / ``part_size``: routing solves a day in
+      geographic parts above this many shipments, about ``part_size`` each
+      (``None``: routing's own defaults, :class:`routing.SolveParams`).
     """
 
     time_limit: float = 30.0
@@ -75,6 +78,8 @@ class DayParams:
     min_routing_seconds: float = 1.0
     assembly_seconds: float = 0.3
     max_trips: int = 64
+    decompose_above: int | None = None
+    part_size: int | None = None
 
     def __post_init__(self) -> None:
         _number("time_limit", self.time_limit, "a finite number of seconds")
@@ -121,6 +126,12 @@ class DayParams:
         _integer("max_trips", self.max_trips)
         if self.max_trips < 1:
             raise ValueError(f"max_trips: expected an integer >= 1, got {self.max_trips}")
+        for name in ("decompose_above", "part_size"):
+            value = getattr(self, name)
+            if value is not None:
+                _integer(name, value)
+                if value < 1:
+                    raise ValueError(f"{name}: expected an integer >= 1 or None, got {value}")
 
 
 def _number(name: str, value: object, what: str) -> None:

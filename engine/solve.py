@@ -308,7 +308,10 @@ def solve_scenario(
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
     metrics = {
         "allocated_value": sum(values.values()),
-        "delivered_value": sum(values[a] for a in carried),
+        # fsum: exact, so the same whatever order the set yields (string
+        # hashing differs per process), and round 2 compares with round 1
+        # the same way in every replay (iteration mode).
+        "delivered_value": math.fsum(values[a] for a in carried),
         "effort_kg_km": _effort(scenario, final),
         "route_km": sum(r.distance_km for r in routes),
     }
@@ -355,7 +358,7 @@ def _routed_plan(
     ]
     carried = {sid for r in routes for v in r.visits for sid in v.deliveries}
     metrics = dict(alloc.plan.metrics)
-    metrics["delivered_value"] = sum(alloc.values[a] for a in carried)
+    metrics["delivered_value"] = math.fsum(alloc.values[a] for a in carried)  # order-free
     metrics["route_km"] = sum(r.distance_km for r in routes)
     plan = replace(alloc.plan, routes=routes, unrouted=tuple(unrouted), metrics=metrics)
     return plan, routed
@@ -417,19 +420,19 @@ def _routing_params(
     backends: tuple[str, ...],
     shares: tuple[float, ...] | None,
 ) -> routing.SolveParams:
-    # VROOM is the day's main search: its exploration level is chosen by
-    # size and time (routing.backends.vroom_backend.exploration_level).
+    """One routing round's parameters: ``budget`` is (seconds, iterations or None)."""
     time_limit, iterations = budget
     options: dict[str, object] = {}
-    if iterations is not None:
-        # Iteration-bounded routing (reproducible plans) is
-        # routing.SolveParams.iterations; passed only when asked for, so a
-        # routing without that field still serves time-bounded days.
-        options["iterations"] = iterations
     if shares is not None:
         options["shares"] = shares
+    for name in ("decompose_above", "part_size"):
+        if getattr(params, name) is not None:
+            options[name] = getattr(params, name)
+    # VROOM is the day's main search: its exploration level is chosen by
+    # size and budget (routing.backends.vroom_backend).
     return routing.SolveParams(
         time_limit=time_limit,
+        iterations=iterations,
         backends=backends,
         workers=params.workers,
         vroom_exploration=None,

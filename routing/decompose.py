@@ -33,6 +33,7 @@ from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
 from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
+from routing.portfolio import REPAIR_CHECKS
 from routing.problem import RoutingProblem
 
 PART_SHARE = 0.85  # of the budget for the parts; the rest for cross-part repair
@@ -137,5 +138,6 @@ def solve_decomposed(
     feasible, reasons = alone_feasibility(problem)
     served = {c >> 1 for nodes in routes.values() for c in nodes}
     left = [k for k, r in enumerate(reasons) if r is None and k not in served]
-    insert_greedy(problem, routes, insertion_order(problem, left), feasible, deadline)
+    checks = None if params.iterations is None else REPAIR_CHECKS  # iteration mode: no clock
+    insert_greedy(problem, routes, insertion_order(problem, left), feasible, deadline, checks)
     return routes, f"decomposed({len(jobs)} parts)", reasons

@@ -37,18 +37,22 @@ def insert_greedy(
     shipments: Iterable[int],
     feasible: np.ndarray,
     deadline: float = float("inf"),
+    max_checks: int | None = None,
 ) -> set[int]:
     """Insert ``shipments`` (indices, tried in the given order) into ``routes``.
 
     ``routes`` maps vehicle index → node codes and is updated in place;
     ``feasible`` is the (vehicle × shipment) alone-feasibility matrix. Returns
-    the shipments inserted.
+    the shipments inserted. It stops at ``deadline`` or, when set, after
+    ``max_checks`` evaluator calls in all (a bound on work that, unlike the
+    deadline, gives the same routes on any machine).
     """
+    checks = 0
     d = problem.distance
     vehs = problem.vehicles
     inserted: set[int] = set()
     for k in shipments:
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (max_checks is not None and checks >= max_checks):
             break
         s = problem.shipments[k]
         first = s.first_location
@@ -86,8 +90,10 @@ def insert_greedy(
                 for j in range(i + 1, n):
                     options.append((float(ins_p[i] + ins_q[j]) + fixed, v, i, j))
         options.sort()
-        for delta, v, i, j in options[:MAX_CHECKS]:
+        limit = MAX_CHECKS if max_checks is None else min(MAX_CHECKS, max_checks - checks)
+        for delta, v, i, j in options[:limit]:
             del delta
+            checks += 1
             r = routes.get(v, [])
             if i < 0:
                 new = [*r[:j], 2 * k + 1, *r[j:]]

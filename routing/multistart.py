@@ -14,7 +14,10 @@ executor (:mod:`engine.executors` makes one; the searches never start
 processes themselves) with seeds ``seed + 1``, ``seed + 2``, ... Every search
 has the same deadline and one core (VROOM one thread); the best routes by the
 portfolio's lexicographic objective are kept, ties going to the lowest seed,
-so a run with ``max_iterations`` set is still reproducible per seed. A search
+so a run with ``max_iterations`` set is still reproducible per seed. In
+iteration mode (``SolveParams.iterations``) every search is waited for, and a
+search that cannot be submitted runs here, so the plan never depends on the
+machine or on which search answers first. Otherwise a search
 that fails or does not answer by the deadline, or by when this process's own
 search ended if that was later (plus :data:`GRACE_SECONDS`), is ignored: the
 result is never worse than this process's own search. A late search is not
@@ -39,6 +42,7 @@ problems that large in one piece.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from concurrent.futures import Executor, Future
 from dataclasses import replace
@@ -74,6 +78,7 @@ def solve_searches(
     """
     one = search_params(problem, replace(params, searches=1))
     threads = max(1, params.workers // searches)
+    counted = params.iterations is not None
     others: list[tuple[int, tuple, Future[tuple[Routes, str]] | None]] = []
     for i in range(1, searches):
         args = (problem, child_params(one, i), seed + i, deadline, initial, threads)
@@ -84,7 +89,10 @@ def solve_searches(
             others.append((seed + i, args, executor.submit(_search, *args)))
         except Exception as exc:  # a broken or shut-down pool: one search is still a result
             log.warning("search with seed %d not started: %s", seed + i, exc)
-            break
+            if not counted:
+                break
+            # Iteration mode: the plan must not depend on the pool's health.
+            others.append((seed + i, args, None))
     try:
         routes, winner, reasons = solve_portfolio(
             problem, one, seed, deadline, initial, threads=threads
@@ -95,8 +103,14 @@ def solve_searches(
         # process was, they may be too (PyVRP overran 10 s by 0.3 s on
         # X-n1001 in both, and the other search's better plan was thrown away).
         until = max(deadline, time.monotonic()) + GRACE_SECONDS
+        # Iteration mode waits for every search: which one answers in time
+        # must not decide the plan.
+        if counted:
+            until = math.inf
         for other_seed, args, future in others:
             answer = _answer(future, other_seed, until) if future else _in_process(args)
+            if answer is None and counted and future:
+                answer = _in_process(args)  # a worker that died: the same search, here
             if answer is None:
                 continue
             their_routes, their_winner = answer
@@ -160,7 +174,8 @@ def _answer(
 ) -> tuple[Routes, str] | None:
     """The search's (routes, winner), or None if it failed, died or is late."""
     try:
-        return future.result(timeout=max(0.0, until - time.monotonic()))
+        wait = None if math.isinf(until) else max(0.0, until - time.monotonic())
+        return future.result(timeout=wait)
     except TimeoutError:
         log.warning("search with seed %d gave no result by the deadline", seed)
     except Exception:  # the worker raised or died (a broken pool): ours stands

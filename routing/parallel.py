@@ -74,22 +74,28 @@ def run_parts(
     rather than pushing the deadline. Parts that no longer fit are not
     started (``None``); a part that fails is logged and counts as ``None``.
     If the executor breaks (a worker killed) or is shut down, the parts not
-    yet submitted are solved in this process.
+    yet submitted are solved in this process. In iteration mode
+    (``params.iterations``) every part runs with the same parameters and no
+    deadline, and a part whose worker failed is solved again here: its result
+    does not depend on the worker that ran it or on when the others finished.
     """
+    counted = params.iterations is not None
     slots = params.workers if executor is not None else 1
     results: list[RoutingResult | None] = [None] * len(parts)
     pending = list(range(len(parts)))
     running: dict[Future[RoutingResult], int] = {}
     while pending or running:
         while pending and len(running) < slots:
-            waves = math.ceil(len(pending) / slots)
-            budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
-            if budget < MIN_PART_SECONDS:
-                log.info("regional: %d parts not started (time)", len(pending))
-                pending.clear()
-                break
+            part_params = params  # iteration mode: every part gets all the iterations
+            if not counted:
+                waves = math.ceil(len(pending) / slots)
+                budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
+                if budget < MIN_PART_SECONDS:
+                    log.info("regional: %d parts not started (time)", len(pending))
+                    pending.clear()
+                    break
+                part_params = replace(params, time_limit=budget)
             i = pending.pop(0)
-            part_params = replace(params, time_limit=budget)
             warm = initials[i] if initials else None
             if executor is not None:
                 try:
@@ -110,6 +116,8 @@ def run_parts(
                     results[i] = fut.result()
                 except Exception:
                     log.exception("regional: part %d failed", i)
+                    if counted:  # the same part, here: the plan must not depend on it
+                        results[i] = _solve_here(parts[i], params, seed, initials, i)
     return results
 
 
@@ -124,3 +132,18 @@ def part_routes(
     """
     steps = {v: s for res in results if res is not None for v, s in to_steps(res).items()}
     return to_routes(problem, steps)
+
+
+def _solve_here(
+    part: GeoRoutingProblem | RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    initials: Sequence[Steps | None] | None,
+    i: int,
+) -> RoutingResult | None:
+    """Part ``i`` solved in this process (None if it fails here too)."""
+    try:
+        return solve_part(part, params, seed, initials[i] if initials else None)
+    except Exception:
+        log.exception("regional: part %d failed in-process too", i)
+        return None

@@ -21,8 +21,22 @@ class SolveParams:
       ``routing/README.md``).
     * ``max_iterations``: when set, backends stop by iteration count instead of
       wall time (PyVRP: ILS iterations; OR-Tools: local search solutions;
-      VROOM is deterministic anyway), which makes results reproducible per
-      seed regardless of machine load. ``time_limit`` still caps the run.
+      VROOM is deterministic anyway). ``time_limit`` still caps the run, so
+      the result is reproducible only while the clock never binds; for a
+      replay that must hold on any machine, use ``iterations``.
+    * ``iterations``: when set, the solve is bounded by work, not wall time,
+      and is deterministic: same problem, seed and ``iterations``, same
+      result, in any process, at any machine speed or load, with any
+      ``workers``. ``time_limit`` is then ignored and no decision reads the
+      clock: the
+      backends share ``iterations`` by ``shares`` (PyVRP: iterations of its
+      search; OR-Tools: solutions; VROOM, which has no iteration count,
+      runs its whole search on one thread with no timeout, at
+      ``vroom_exploration`` or, when that is ``None``, the level its share
+      buys, :func:`routing.backends.vroom_backend.iteration_level`); every
+      part of a decomposed problem gets all ``iterations`` for its own
+      search; independent searches are all waited for. See
+      ``routing/README.md``, "Reproducible solves".
     * ``workers``: processes for the decomposition (parts solved in parallel);
       a problem solved in one piece lets VROOM search with this many threads
       instead (on Jessr's days VROOM does most of the work and is still
@@ -65,6 +79,7 @@ class SolveParams:
     backends: tuple[str, ...] = ("vroom", "pyvrp", "ortools")
     shares: tuple[float, ...] = (0.05, 0.95, 0.0)
     max_iterations: int | None = None
+    iterations: int | None = None
     workers: int = 2
     searches: int = 1
     vroom_exploration: int | None = 5
@@ -91,6 +106,12 @@ class SolveParams:
             raise ValueError(f"expected shares >= 0, at least one > 0, got {self.shares}")
         if self.max_iterations is not None and self.max_iterations < 1:
             raise ValueError(f"expected max_iterations >= 1 or None, got {self.max_iterations}")
+        if self.iterations is not None and (
+            isinstance(self.iterations, bool)
+            or not isinstance(self.iterations, int)
+            or self.iterations < 1
+        ):
+            raise ValueError(f"expected iterations >= 1 or None, got {self.iterations!r}")
         if self.workers < 1:
             raise ValueError(f"expected workers >= 1, got {self.workers}")
         if self.searches < 1:

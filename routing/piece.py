@@ -10,6 +10,7 @@ once; otherwise the portfolio runs in this process, its backends using
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -55,8 +56,12 @@ def solve_piece(
     started = time.monotonic() if started is None else started
     warm = to_routes(problem, initial) if initial else None
     deadline = started + params.time_limit - finish_margin(params.time_limit)
-    if params.searches > 1 and executor is not None:
-        # Several independent searches at once, one per core.
+    if params.iterations is not None:
+        deadline = math.inf  # iteration mode: nothing ends by the clock
+    if params.searches > 1 and (executor is not None or params.iterations is not None):
+        # Several independent searches at once, one per core; in iteration
+        # mode without an executor, one after another in this process (the
+        # same searches, so the same plan whatever the executor).
         routes, backend, reasons = solve_searches(
             problem, params, seed, deadline, warm, params.searches, executor
         )

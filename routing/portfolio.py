@@ -14,11 +14,16 @@ at a time until valid, and every shipment not served is offered again to a
 greedy insertion (exact evaluator). Candidates are compared by the
 lexicographic objective: required shipments served, then delivered value,
 then distance + fixed vehicle costs.
+
+With ``SolveParams.iterations`` set, the shares split that many iterations
+instead of the seconds, every backend runs (none is skipped for time), and
+no decision reads the clock (``routing/README.md``, "Reproducible solves").
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -127,8 +132,13 @@ def repair(
     feasible: np.ndarray,
     active: list[int],
     deadline: float,
+    max_checks: int | None = None,
 ) -> Routes:
-    """Make every route valid, then greedily insert unserved active shipments."""
+    """Make every route valid, then greedily insert unserved active shipments.
+
+    The insertion stops at ``deadline`` or after ``max_checks`` evaluator
+    calls (:func:`routing.insertion.insert_greedy`).
+    """
     fixed: Routes = {}
     for v, nodes in routes.items():
         nodes = list(nodes)
@@ -144,7 +154,7 @@ def repair(
     served = {c >> 1 for nodes in fixed.values() for c in nodes}
     todo = insertion_order(problem, [k for k in active if k not in served])
     if todo:
-        insert_greedy(problem, fixed, todo, feasible, deadline)
+        insert_greedy(problem, fixed, todo, feasible, deadline, max_checks)
     return fixed
 
 
@@ -162,6 +172,10 @@ VROOM_MAX_SHARE = 0.3  # of the time left: above that VROOM is skipped
 REPAIR_RESERVE = 0.3  # seconds of a backend's share kept for the float repair, at most
 MIN_SEARCH = 0.3  # seconds of search below which a backend is not worth its set-up
 COLD_ORTOOLS_MAX_ACTIVE = 400  # cold OR-Tools' first solution ignores its limit above
+# Iteration mode: the greedy insertion after each backend stops after this many
+# evaluator checks instead of at REPAIR_RESERVE seconds (about 1.5 s on a
+# 1,145-shipment day, 2026-12-07, AMD EPYC; unbounded it took 190 s there).
+REPAIR_CHECKS = 2_000
 
 
 def overhead(name: str, problem: RoutingProblem, active: list[int]) -> float:
@@ -192,7 +206,9 @@ def _plan_backends(
         nominal = left * share / total
         if name == "ortools" and not plan and len(active) > COLD_ORTOOLS_MAX_ACTIVE:
             ok = False  # no warm start: its first-solution heuristic is unbounded
-        elif share == 0:
+        elif share == 0 or params.iterations is not None:
+            # Iteration mode runs every backend: skipping one by its predicted
+            # set-up time would make the result depend on the clock's budget.
             ok = True  # a fallback: runs only if the others fail (see solve_portfolio)
         elif name == "vroom" and params.vroom_exploration is None:
             # Its level is chosen to fit its share, construction included
@@ -230,11 +246,18 @@ def solve_portfolio(
     the warm start of the first backend that takes one. The result is never
     worse than it by the lexicographic objective. ``threads``: how many
     threads a backend may use (VROOM searches in parallel with them).
+    With ``params.iterations`` set, ``deadline`` and ``threads`` are ignored:
+    the backends split the iterations (:func:`_counted_call`) and nothing
+    reads the clock, so the result is a function of the arguments alone.
     """
     feasible, reasons = alone_feasibility(problem)
     active = [k for k, r in enumerate(reasons) if r is None]
     if not active:
         return {}, "none", reasons
+    if params.iterations is not None:
+        # Iteration mode: no deadline, and VROOM on one thread, so the plan
+        # cannot depend on how its parallel searches are scheduled.
+        deadline, threads = math.inf, 1
     im = integer_model(problem)
     best: Routes | None = None
     best_key: tuple[int, float, float] | None = None
@@ -245,12 +268,22 @@ def solve_portfolio(
     plan = _plan_backends(problem, params, active, deadline - time.monotonic(), threads)
     shares = [share for _, share, _ in plan]
     for i, (name, _, over) in enumerate(plan):
+        if shares[i] == 0 and best is not None:
+            continue  # a fallback: only when every backend before it failed
+        if params.iterations is not None:
+            call = _counted_call(problem, params, plan, i, active, seed, best)
+            raw = _run_backend(name, problem, im, call)
+            if raw is not None:
+                routes = repair(problem, raw, feasible, active, math.inf, REPAIR_CHECKS)
+                key = objective(problem, routes)
+                log.debug("backend %s: key %s", name, key)
+                if best_key is None or key > best_key:
+                    best, best_key, winner = routes, key, name
+            continue
         now = time.monotonic()
         left = deadline - now
         if left <= 0:
             break
-        if shares[i] == 0 and best is not None:
-            continue  # a fallback: only when every backend before it failed
         rest = sum(shares[i:])
         budget = left * shares[i] / rest if shares[i] > 0 else left
         if name == "vroom":
@@ -275,10 +308,8 @@ def solve_portfolio(
             vroom_exploration=params.vroom_exploration,
             patient_fleet=params.patient_fleet,
         )
-        try:
-            raw = _backend(name)(problem, im, call)
-        except Exception:  # a failing backend must not sink the portfolio
-            log.exception("routing backend %s failed", name)
+        raw = _run_backend(name, problem, im, call)
+        if raw is None:
             continue
         end = now + budget
         if any(share > 0 for share in shares[i + 1 :]):
@@ -294,6 +325,56 @@ def solve_portfolio(
             best, best_key, winner = routes, key, name
     if best is None:
         # No backend finished: a greedy plan beats none.
-        best = repair(problem, {}, feasible, active, deadline)
+        checks = None if params.iterations is None else REPAIR_CHECKS
+        best = repair(problem, {}, feasible, active, deadline, checks)
         winner = "insertion"
     return best, winner, reasons
+
+
+def _run_backend(
+    name: str, problem: RoutingProblem, im: IntegerModel, call: BackendCall
+) -> Routes | None:
+    """The backend's routes, or ``None`` when it failed (logged)."""
+    try:
+        return _backend(name)(problem, im, call)
+    except Exception:  # a failing backend must not sink the portfolio
+        log.exception("routing backend %s failed", name)
+        return None
+
+
+def _counted_call(
+    problem: RoutingProblem,
+    params: SolveParams,
+    plan: list[tuple[str, float, float]],
+    i: int,
+    active: list[int],
+    seed: int,
+    initial: Routes | None,
+) -> BackendCall:
+    """Backend ``i``'s call in iteration mode: its share of the iterations, no clock.
+
+    Shares split ``params.iterations`` as they split seconds in time mode
+    (at least one each); a fallback (share 0) gets them all. VROOM, which
+    counts no iterations, runs on one thread with no timeout at
+    ``params.vroom_exploration`` or the level its share buys
+    (:func:`routing.backends.vroom_backend.iteration_level`).
+    """
+    assert params.iterations is not None
+    name, share, _ = plan[i]
+    total = sum(s for _, s, _ in plan)
+    count = max(1, round(params.iterations * share / total)) if share > 0 else params.iterations
+    level = params.vroom_exploration
+    if name == "vroom" and level is None:
+        from routing.backends.vroom_backend import iteration_level
+
+        level = iteration_level(len(active), count)
+    return BackendCall(
+        active=tuple(active),
+        time_limit=math.inf,  # backends read it as "no clock": bounded by max_iterations
+        seed=seed,
+        max_iterations=count,
+        initial=initial,
+        threads=1,
+        vroom_exploration=level,
+        patient_fleet=params.patient_fleet,
+    )

@@ -48,7 +48,7 @@ from routing.feasibility import alone_feasibility, alone_feasibility_by
 from routing.insertion import insert_greedy, insertion_order
 from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
-from routing.portfolio import Steps, to_routes
+from routing.portfolio import REPAIR_CHECKS, Steps, to_routes
 from routing.problem import GeoRoutingProblem
 from routing.result import VALUE_DIGITS, Route, RoutingResult, build_result
 
@@ -175,6 +175,7 @@ def _greedy_repair(
     left: np.ndarray,
     feasible: np.ndarray,
     deadline: float,
+    max_checks: int | None = None,
 ) -> None:
     """Insert ``left`` shipments into nearby routes, chunk by chunk, in place.
 
@@ -182,7 +183,8 @@ def _greedy_repair(
     problem with its shipments, the nearest feasible used routes and a few
     unused vehicles, and the exact greedy insertion of
     :mod:`routing.insertion`; local sub-matrices equal the global distances,
-    so inserted routes are valid as they stand.
+    so inserted routes are valid as they stand. Each chunk stops at
+    ``deadline`` or after ``max_checks`` evaluator calls (iteration mode).
     """
     if left.size == 0:
         return
@@ -222,7 +224,7 @@ def _greedy_repair(
         }
         local_feas, _ = alone_feasibility(sub)
         todo = insertion_order(sub, range(len(carried), len(local_ships)))
-        if insert_greedy(sub, local_routes, todo, local_feas, deadline):
+        if insert_greedy(sub, local_routes, todo, local_feas, deadline, max_checks):
             for i, nodes in local_routes.items():
                 routes[vehs[i]] = [2 * local_ships[c >> 1] + (c & 1) for c in nodes]
 
@@ -274,7 +276,8 @@ def solve_geographic(
     """Route a coordinate-backed problem by geographic parts (module docstring).
 
     Never builds a matrix larger than one part's. Finishes within
-    ``params.time_limit`` seconds (phases end at fixed fractions of it).
+    ``params.time_limit`` seconds (phases end at fixed fractions of it);
+    with ``params.iterations`` set, every phase runs to its end instead.
     With a warm start ``initial`` (see :func:`routing.solve`), each part
     starts from its share of it, and the whole ``initial`` (float-checked)
     is returned instead when it delivers more than the assembled parts.
@@ -285,7 +288,8 @@ def solve_geographic(
     limit = params.time_limit
 
     def at(fraction: float) -> float:
-        return started + fraction * limit
+        # Iteration mode: no phase ends by the clock.
+        return math.inf if params.iterations is not None else started + fraction * limit
 
     nv = len(problem.vehicles)
     feasible, reasons = geo_alone_feasibility(problem)
@@ -316,7 +320,8 @@ def solve_geographic(
         # Repair (b): greedy insertion into nearby routes.
         served = {c >> 1 for n in routes.values() for c in n}
         left = np.array([k for k in active if k not in served], dtype=np.int64)
-        _greedy_repair(problem, routes, left, feasible, at(GREEDY_END))
+        checks = None if params.iterations is None else REPAIR_CHECKS
+        _greedy_repair(problem, routes, left, feasible, at(GREEDY_END), checks)
         value3 = _value(problem, routes)
         log.info(
             "regional: %d parts: value %.1f; unused-vehicle round (%d parts) +%.1f; "
@@ -334,7 +339,8 @@ def solve_geographic(
 
         def key(rs: list[Route]) -> tuple[float, float]:
             ids = {sid for r in rs for s in r.stops for sid in s.deliveries}
-            value = sum(problem.shipments[problem.shipment_index(i)].value for i in ids)
+            # fsum: the set's order (string hashing) must not change the sum.
+            value = math.fsum(problem.shipments[problem.shipment_index(i)].value for i in ids)
             return (round(value, VALUE_DIGITS), -sum(r.distance for r in rs))
 
         if key(warm) > key(final):

@@ -8,6 +8,7 @@ one into parts that :mod:`routing.parallel` runs on the caller's executor.
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import Executor
 
@@ -44,7 +45,9 @@ def solve(
     :class:`RoutingProblem` (same location indices) and solved as such.
     Every returned route is valid under :mod:`routing.evaluate`; every
     shipment not carried is in ``dropped`` with a reason. With
-    ``params.max_iterations`` set, the same seed gives the same result.
+    ``params.iterations`` set, no decision reads the clock: the same problem,
+    seed and parameters give the same result in any process, on any machine
+    (``routing/README.md``, "Reproducible solves").
 
     ``initial`` is an optional warm start: vehicle id -> ordered steps
     ``(shipment id, "pickup" | "delivery")`` (deliveries before pickups at a
@@ -73,6 +76,8 @@ def solve(
     if len(problem.shipments) <= params.decompose_above or len(problem.vehicles) <= 1:
         return solve_piece(problem, params, seed, initial, executor, started)
     deadline = started + params.time_limit * FINISH_FRACTION
+    if params.iterations is not None:
+        deadline = math.inf  # iteration mode: nothing ends by the clock
     routes, backend, reasons = solve_decomposed(problem, params, seed, deadline, executor)
     if initial:
         # The parts do not take a warm start: keep the better of the two.

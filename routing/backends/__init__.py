@@ -16,9 +16,9 @@ class BackendCall:
     """What a backend gets: the shipments to route and its budget."""
 
     active: tuple[int, ...]  # shipment indices worth routing (feasible alone)
-    time_limit: float  # seconds
+    time_limit: float  # seconds; inf in iteration mode (max_iterations alone bounds the search)
     seed: int
-    max_iterations: int | None
+    max_iterations: int | None  # the backend's share of SolveParams.iterations, or the cap
     initial: Routes | None = None  # warm start (e.g. the best routes so far)
     # Threads a backend may use (VROOM's parallel search); 1 inside the
     # decomposition, whose parts already run one per process.

@@ -16,6 +16,13 @@ relocations and exchanges. When the pool is empty the plan has one route
 fewer and the next route is deleted; when time runs out, the last complete
 plan stands.
 
+Runs only on benchmark objectives: every shipment required and vehicle fixed
+costs that outweigh any distance (``_fleet_first`` in
+:mod:`routing.backends.pyvrp_backend` is the one gate). A Jessr day has
+optional shipments and no fixed costs, so its PyVRP run branches away there
+and goes straight to PyVRP's own search: a reader of a day's path can skip
+this module.
+
 The inner loop is compiled (:mod:`routing.backends.ejection_kernel`, numba):
 it does tens of thousands of insertion checks per ejection, which plain
 Python cannot afford. It works on PyVRP's own integer data (matrices, time

@@ -22,6 +22,8 @@ capacity — the evaluator's rule, with no extra node.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
@@ -120,7 +122,10 @@ def solve_ortools(problem: RoutingProblem, im: IntegerModel, call: BackendCall) 
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
-    params.time_limit.FromMilliseconds(max(10, int(call.time_limit * 1000)))
+    if math.isfinite(call.time_limit):
+        params.time_limit.FromMilliseconds(max(10, int(call.time_limit * 1000)))
+    # else iteration mode (SolveParams.iterations): the solution limit alone
+    # stops the search, which is then deterministic (one thread).
     if call.max_iterations is not None:
         params.solution_limit = call.max_iterations
     routing.CloseModelWithParameters(params)

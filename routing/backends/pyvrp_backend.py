@@ -28,6 +28,7 @@ then PyVRP's own search from the best plan so far.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 
@@ -171,7 +172,12 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
             )
             initial = better or initial
             budget = max(budget - (time.monotonic() - started), 0.01)
-    criteria: list[pstop.StoppingCriterion] = [pstop.MaxRuntime(budget)]
+    # An infinite time limit is iteration mode (SolveParams.iterations): the
+    # iteration count alone stops the search, so the plan never depends on
+    # the machine's speed or load.
+    criteria: list[pstop.StoppingCriterion] = (
+        [pstop.MaxRuntime(budget)] if math.isfinite(budget) else []
+    )
     if call.max_iterations is not None:
         criteria.append(pstop.MaxIterations(call.max_iterations))
     # PyVRP warns when its penalties hit their bounds (a tuning hint, not an
@@ -229,6 +235,12 @@ SOLVE_PARAMS = pyvrp.SolveParams()
 def _fleet_first(
     problem: RoutingProblem, im: IntegerModel, active: list[int], num_types: int
 ) -> bool:
+    """The gate of the benchmark-only phases (fleet minimisation, ruin and recreate).
+
+    True only on benchmark objectives: one vehicle type, every shipment
+    required and routable, fixed costs above any detour. A Jessr day
+    (optional shipments, no fixed costs) never passes it.
+    """
     return (
         num_types == 1
         and len(active) == len(problem.shipments)

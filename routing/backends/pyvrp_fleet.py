@@ -7,6 +7,13 @@ plan with one vehicle fewer, the removed route's clients forced in against
 a time-warp penalty, often stalls: Solomon R104 stayed at 10 routes for
 60 s (BKS 9), where absence rounds (below) found 9 in 6 s.
 
+Runs only on benchmark objectives: every shipment required and vehicle fixed
+costs that outweigh any distance (``_fleet_first`` in
+:mod:`routing.backends.pyvrp_backend` is the one gate). A Jessr day has
+optional shipments and no fixed costs, so its PyVRP run branches away there
+and goes straight to PyVRP's own search: a reader of a day's path can skip
+this module.
+
 What works instead is the idea of SISR's fleet minimisation (Christiaens &
 Vanden Berghe, "Slack induction by string removals", Transportation Science
 2020): with one vehicle fewer, let clients stay *unserved* rather than late,
@@ -162,8 +169,11 @@ class _Budget:
         """Criterion for one PyVRP run of at most ``seconds`` and ``iterations``."""
         if self.iterations is not None:
             iterations = min(iterations, self.iterations)
+        runtime = min(seconds, self.left())
+        if not math.isfinite(runtime):  # iteration mode: no clock, iterations alone
+            return pstop.MaxIterations(iterations)
         return pstop.MultipleCriteria(
-            [pstop.MaxRuntime(max(0.0, min(seconds, self.left()))), pstop.MaxIterations(iterations)]
+            [pstop.MaxRuntime(max(0.0, runtime)), pstop.MaxIterations(iterations)]
         )
 
     def spend(self, res: pyvrp.Result) -> None:

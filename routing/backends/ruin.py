@@ -6,6 +6,13 @@ shakes the plan without looking at distance. PyVRP's local search repairs
 part of that, not all (Li & Lim 200 at 60 s: lr1_2_10 13 % and lrc2_2_*
 6–9 % above the best-known distance at the best-known vehicle count).
 
+Runs only on benchmark objectives: every shipment required and vehicle fixed
+costs that outweigh any distance (``_fleet_first`` in
+:mod:`routing.backends.pyvrp_backend` is the one gate). A Jessr day has
+optional shipments and no fixed costs, so its PyVRP run branches away there
+and goes straight to PyVRP's own search: a reader of a day's path can skip
+this module.
+
 This is the distance phase of Christiaens and Vanden Berghe's *slack
 induction by string removals* ("Slack induction by string removals for
 vehicle routing problems", Transportation Science 2020), with requests in

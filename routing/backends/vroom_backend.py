@@ -47,6 +47,14 @@ SEARCH_EXPONENT = 2.5
 # finished at 60 % of it; at 2.5 times, about as well; at 4 times, 2-5 %
 # worse (measured 2026-12-02, AMD EPYC).
 OVERRUN = 1.5
+# Iteration mode: one iteration of VROOM's share counts as this many seconds
+# of FULL_SEARCH_SECONDS's fit when its level is chosen (iteration_level).
+# Without a timeout VROOM searches to the end, about 3 times the fitted time
+# (level 1 on one thread: 27-31 s on a 1,145-shipment Jessr day, fit 10.7 s;
+# level 2: 254 s on a loaded machine; 2026-12-07, AMD EPYC), so one iteration
+# buys VROOM about 30 ms of search, what one PyVRP iteration takes on that
+# day (28-40 ms). On it level 1 holds up to N ~ 3,300, level 2 to ~ 6,500.
+ITERATION_SECONDS = 0.01
 
 
 def exploration_level(active: int, seconds: float, threads: int) -> int:
@@ -62,6 +70,18 @@ def exploration_level(active: int, seconds: float, threads: int) -> int:
         if search_seconds(level, active, threads) <= OVERRUN * seconds:
             return level
     return 1
+
+
+def iteration_level(active: int, iterations: int) -> int:
+    """VROOM's exploration level in iteration mode (``SolveParams.iterations``).
+
+    VROOM counts no iterations; its share of them buys the most thorough
+    level whose whole one-thread search is predicted to fit in
+    ``iterations`` x :data:`ITERATION_SECONDS` (:func:`exploration_level`'s
+    fit). A pure function of its arguments: the level, and so the plan,
+    never depends on the machine.
+    """
+    return exploration_level(active, iterations * ITERATION_SECONDS, 1)
 
 
 def search_seconds(level: int, active: int, threads: int) -> float:

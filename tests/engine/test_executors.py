@@ -12,7 +12,6 @@ import os
 import threading
 import types
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import replace
 from multiprocessing.connection import Connection
 
 import pytest
@@ -75,18 +74,19 @@ def _day_in_daemon(send: Connection) -> None:
     from engine.scenario.writer import plan_to_dict
 
     try:
-        # The day's routing in parts, so that its parts would want the pool.
-        day_params = engine.solve.day_routing_params
-        engine.solve.day_routing_params = lambda limit, workers: replace(
-            day_params(limit, workers), decompose_above=20, part_size=15
-        )
         scenario = parse_scenario(generate_scenario(requests=80, supplies=20, volunteers=4, seed=5))
         problem = geo_problem(2, shipments=80, vehicles=10)
         with process_pool(2) as executor:
             # One routing round (route_aware=False): the one routed in parts.
             outcome = engine.solve.solve_scenario(
                 scenario,
-                DayParams(time_limit=6, workers=2, route_aware=False),
+                DayParams(  # the day's routing in parts, so that its parts would want the pool
+                    time_limit=6,
+                    workers=2,
+                    route_aware=False,
+                    decompose_above=20,
+                    part_size=15,
+                ),
                 executor=executor,
             )
             result = routing.solve(problem, SPLIT, seed=0, executor=executor)
