@@ -9,9 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import routing.multistart
 import routing.portfolio
-import routing.solver
 from routing import RoutingProblem, Shipment, SolveParams, Vehicle, solve
 from routing.backends import BackendCall, pyvrp_backend, ruin
 from routing.feasibility import alone_feasibility
@@ -217,16 +215,18 @@ def test_regional_ignores_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calm.metrics.served > 0
 
 
-def test_searches_replay_with_or_without_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Two searches in two processes, or one after another here when no
-    # process may be started (a daemonic worker): the same winner.
+def test_searches_replay_with_or_without_processes() -> None:
+    # Two searches on a pool of two processes, or one after another here when
+    # there is no executor (a daemonic worker, a threaded server): the same winner.
+    from engine.executors import process_pool
+
     problem = random_problem(9, shipments=30, vehicles=4)
     params = SolveParams(iterations=80, searches=2, workers=2)
-    forked = solve(problem, params, seed=4)
-    monkeypatch.setattr(routing.solver, "can_fork_searches", lambda: False)
-    monkeypatch.setattr(routing.multistart, "can_fork_searches", lambda: False)
+    with process_pool(2) as executor:
+        assert executor is not None
+        pooled = solve(problem, params, seed=4, executor=executor)
     here = solve(problem, params, seed=4)
-    same(forked, here)
+    same(pooled, here)
     # The winner is at least as good as the caller's own search.
     own, _, _ = solve_portfolio(problem, replace(params, searches=1), 4, 0.0)
     won = to_routes(problem, to_steps(here))
