@@ -27,6 +27,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -91,11 +92,11 @@ def allocate(
     scenario: Scenario,
     *,
     forbidden: frozenset[tuple[str, str]] = frozenset(),
-    workers: int = 1,
+    executor: Executor | None = None,
 ) -> AllocationOutcome:
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
-    result = matching.solve(question, matching.MatchingParams(workers=workers))
+    result = matching.solve(question, executor=executor)
     return _assemble(scenario, question, result)
 
 
@@ -179,7 +180,7 @@ def solve_scenario(
     started = time.perf_counter()
     if stage:
         stage("allocating", None)
-    alloc = allocate(scenario, workers=workers)
+    alloc = allocate(scenario)
     allocations = alloc.plan.allocations
     if not allocations or not scenario.volunteers:
         why = "no_volunteers"
@@ -218,7 +219,7 @@ def solve_scenario(
     # Fixed allocations first, renumbered A1..Ak; the warm start follows them.
     renumber = {a.id: f"A{i + 1}" for i, a in enumerate(fixed)}
     kept = [replace(a, id=renumber[a.id]) for a in fixed]
-    params = matching.MatchingParams(workers=workers)
+    params = matching.MatchingParams()
     question = matching_problem(scenario, forbidden)
     taken = [(a.supply, a.request, a.quantity) for a in kept]
     new = matching.solve(_residual(question, taken, forbidden), params)
