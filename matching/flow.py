@@ -28,6 +28,7 @@ full problem. Column generation, in network form.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,7 @@ from matching.geo import EARTH_RADIUS_KM, chord_for_km, great_circle_km, unit_ve
 I64 = np.int64
 _INT64_HEADROOM = 2**62
 INITIAL_NEIGHBOURS = 12  # candidate lots per need before pricing
-ADD_PER_NEED = 8  # most violated pairs added per need and pricing round
+ADD_PER_NEED = 64  # most violated pairs added per need and pricing round
 BLOCK_PAIRS = 4_000_000  # lot x need dot products per spatial block (~32 MB)
 NEED_BLOCK = 2_048  # needs per spatial block at most (keeps blocks small in area)
 PRICE_CHUNK = 8_000_000  # stored pairs priced at once (memory ~ 200 MB)
@@ -85,9 +86,10 @@ def solve_category(data: CategoryArrays) -> CategoryFlow:
         return _empty(n_needs)
     unit_m, big = _scaling(data, n_lots, n_needs)
     pairs = _eligible_pairs(data, unit_m)
-    model = np.flatnonzero(pairs.initial)
-    in_model = pairs.initial  # reused as the membership mask of the model
-    net = _Network.initial(data, big, pairs.lot[model], pairs.need[model], pairs.cost[model])
+    model = pairs.initial
+    in_model = np.zeros(len(pairs.lot), dtype=bool)
+    in_model[model] = True
+    net = _Network.initial(data, big, pairs.lot[model], pairs.need(model), pairs.cost[model])
     flows = net.solve_cold()
     rounds = 1
     while True:
@@ -100,7 +102,7 @@ def solve_category(data: CategoryArrays) -> CategoryFlow:
         rounds += 1
         in_model[new] = True
         model = np.concatenate([model, new])
-        net, flows = net.extended(pairs.lot[new], pairs.need[new], pairs.cost[new], flows)
+        net, flows = net.extended(pairs.lot[new], pairs.need(new), pairs.cost[new], flows)
         flows = net.solve_warm(flows, potentials)
 
     m = net.n_pairs
@@ -145,18 +147,28 @@ def _scaling(data: CategoryArrays, n_lots: int, n_needs: int) -> tuple[int, int]
 
 @dataclass(slots=True)
 class EligiblePairs:
-    """Every eligible (lot, need) pair of a category, computed once.
+    """Every eligible (lot, need) pair of a category, computed once, compactly.
+
+    Pairs are grouped by need, needs in ``order`` (a spatial order): the pairs
+    of need ``order[k]`` are ``starts[k]:starts[k + 1]``. Per pair only the lot
+    (16 bits when it fits) and the cost are stored, ~6 bytes, so a national
+    dense day's 10⁸ pairs take well under a gigabyte.
 
     Pairs a caller banned are left out (they never join the model) but still
     count in ``count`` and ``has_eligible``: eligibility follows the rules alone.
     """
 
-    lot: NDArray[np.int32]
-    need: NDArray[np.int32]
-    cost: NDArray[np.int64] | NDArray[np.int32]  # distance in integer cost units
-    initial: NDArray[np.bool_]  # the starting model: each need's nearest lots
+    lot: NDArray[np.uint16] | NDArray[np.int32]
+    cost: NDArray[np.int32] | NDArray[np.int64]  # distance in integer cost units
+    order: NDArray[np.int64]  # needs in storage order
+    starts: NDArray[np.int64]  # len(order) + 1 offsets
+    initial: NDArray[np.int64]  # the starting model: each need's nearest lots
     has_eligible: NDArray[np.bool_]  # per need
     count: int
+
+    def need(self, idx: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The need of each pair index."""
+        return self.order[np.searchsorted(self.starts, idx, side="right") - 1]
 
 
 def _spatial_order(lat: NDArray[np.float64], lon: NDArray[np.float64], km: float) -> NDArray:
@@ -218,9 +230,13 @@ def _eligible_pairs(data: CategoryArrays, unit_m: int) -> EligiblePairs:
     k = min(INITIAL_NEIGHBOURS, n_lots)
     order = _spatial_order(data.need_lat, data.need_lon, data.max_km)
     block = max(1, min(NEED_BLOCK, BLOCK_PAIRS // n_lots))
+    lot_type = np.uint16 if n_lots <= 2**16 else np.int32
     has_eligible = np.zeros(n_needs, dtype=bool)
-    count = 0
-    parts: dict[str, list[NDArray]] = {"lot": [], "need": [], "cost": [], "initial": []}
+    per_need = np.zeros(n_needs, dtype=I64)  # pairs stored, by position in ``order``
+    count = stored = 0
+    lot_parts: list[NDArray] = []
+    cost_parts: list[NDArray] = []
+    initial_parts: list[NDArray[np.int64]] = []
     for lo in range(0, n_needs, block):
         rows = order[lo : lo + block]
         u = u_need[rows]
@@ -243,31 +259,40 @@ def _eligible_pairs(data: CategoryArrays, unit_m: int) -> EligiblePairs:
         else:
             start[:] = True
         del dots
-        r_loc, c_loc = np.nonzero(near)
+        r_loc, c_loc = np.nonzero(near)  # row-major: grouped by need
         initial = start[r_loc, c_loc]
         del near, start
         r_idx, s_idx = rows[r_loc], cand[c_loc]
         if restricted:
             ok = ~data.lot_restricted[s_idx] | data.lot_allowed[s_idx, data.need_region[r_idx]]
-            r_idx, s_idx, initial = r_idx[ok], s_idx[ok], initial[ok]
+            r_loc, r_idx, s_idx, initial = r_loc[ok], r_idx[ok], s_idx[ok], initial[ok]
         km = _pair_km(data, u_lot, u_need, s_idx, r_idx)
         ok = km <= data.max_km
-        r_idx, s_idx, initial, km = r_idx[ok], s_idx[ok], initial[ok], km[ok]
+        r_loc, r_idx, s_idx, initial, km = r_loc[ok], r_idx[ok], s_idx[ok], initial[ok], km[ok]
         count += len(r_idx)
         has_eligible[r_idx] = True
         if len(data.forbidden):
             ok = ~np.isin(r_idx * n_lots + s_idx, data.forbidden)
-            r_idx, s_idx, initial, km = r_idx[ok], s_idx[ok], initial[ok], km[ok]
-        parts["lot"].append(s_idx.astype(np.int32))
-        parts["need"].append(r_idx.astype(np.int32))
-        parts["cost"].append(_units(km, unit_m).astype(cost_type))
-        parts["initial"].append(initial)
+            r_loc, s_idx, initial, km = r_loc[ok], s_idx[ok], initial[ok], km[ok]
+        per_need[lo : lo + len(rows)] = np.bincount(r_loc, minlength=len(rows))
+        lot_parts.append(s_idx.astype(lot_type))
+        cost_parts.append(_units(km, unit_m).astype(cost_type))
+        initial_parts.append(np.flatnonzero(initial) + stored)
+        stored += len(s_idx)
     # One column at a time, dropping its pieces: peak memory ~ one column extra.
-    cols = {}
-    for name, empty in (("lot", np.int32), ("need", np.int32), ("cost", cost_type)):
-        cols[name] = np.concatenate(parts.pop(name)) if parts[name] else np.zeros(0, empty)
-    initial = np.concatenate(parts.pop("initial")) if parts["initial"] else np.zeros(0, bool)
-    return EligiblePairs(cols["lot"], cols["need"], cols["cost"], initial, has_eligible, count)
+    lot = np.concatenate(lot_parts) if lot_parts else np.zeros(0, lot_type)
+    del lot_parts
+    cost = np.concatenate(cost_parts) if cost_parts else np.zeros(0, cost_type)
+    del cost_parts
+    return EligiblePairs(
+        lot=lot,
+        cost=cost,
+        order=order,
+        starts=np.concatenate([[0], np.cumsum(per_need)]).astype(I64),
+        initial=np.concatenate(initial_parts) if initial_parts else np.zeros(0, I64),
+        has_eligible=has_eligible,
+        count=count,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,13 +481,17 @@ def _price(
     non-negative, and a saturated one may legitimately be negative.
     """
     p_lot = potentials[:n_lots]
-    p_need = potentials[n_lots:]
+    p_need = potentials[n_lots:][pairs.order]  # in storage order
+    counts = np.diff(pairs.starts)
     found: list[NDArray[np.int64]] = []
     reduced: list[NDArray[np.int64]] = []
-    for lo in range(0, len(pairs.lot), PRICE_CHUNK):
-        hi = lo + PRICE_CHUNK
+    # Chunks of whole needs holding about PRICE_CHUNK pairs each.
+    cuts = np.unique(np.searchsorted(pairs.starts, np.arange(0, pairs.starts[-1], PRICE_CHUNK)))
+    cuts = np.r_[cuts[cuts < len(counts)], len(counts)]
+    for a, b in itertools.pairwise(cuts.tolist()):
+        lo, hi = pairs.starts[a], pairs.starts[b]
         rc = pairs.cost[lo:hi] + p_lot[pairs.lot[lo:hi]]
-        rc -= p_need[pairs.need[lo:hi]]
+        rc -= np.repeat(p_need[a:b], counts[a:b])
         bad = np.flatnonzero((rc < 0) & ~in_model[lo:hi])
         if len(bad):
             found.append(bad + lo)
@@ -472,7 +501,7 @@ def _price(
     bad, red = np.concatenate(found), np.concatenate(reduced)
     # Keep the most violated few per need: enough to converge in few rounds
     # without flooding the model.
-    need = pairs.need[bad]
+    need = pairs.need(bad)
     order = np.lexsort((red, need))
     bad, need = bad[order], need[order]
     first = np.r_[0, np.flatnonzero(np.diff(need)) + 1]
