@@ -28,7 +28,9 @@ full problem. Column generation, in network form.
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +46,7 @@ INITIAL_NEIGHBOURS = 12  # candidate lots per need before pricing
 ADD_PER_NEED = 64  # most violated pairs added per need and pricing round
 BLOCK_PAIRS = 4_000_000  # lot x need dot products per spatial block (~32 MB)
 NEED_BLOCK = 2_048  # needs per spatial block at most (keeps blocks small in area)
+COMPILED_PATHS_ARCS = 400_000  # residual arcs from which potentials run compiled
 PRICE_CHUNK = 8_000_000  # stored pairs priced at once (memory ~ 200 MB)
 MAX_PRICING_ROUNDS = 60
 
@@ -424,11 +427,15 @@ def _potentials(net: _Network, flows: NDArray[np.int64]) -> NDArray[np.int64]:
     order = np.argsort(r_tail, kind="stable")
     r_tail, r_head, r_cost = r_tail[order], r_head[order], r_cost[order]
     starts = np.searchsorted(r_tail, np.arange(len(net.supplies) + 1))
+    if len(r_head) >= COMPILED_PATHS_ARCS:
+        p, ok = _compiled_spfa()(starts, r_head, r_cost)
+        if not ok:  # pragma: no cover - an optimal flow's residual graph has no negative cycle
+            raise RuntimeError("negative cycle in an optimal residual graph")
+        return p
     p = np.zeros(len(net.supplies), dtype=I64)
     active = np.arange(len(p), dtype=I64)
     # Bellman–Ford relaxing, in bulk, only the arcs whose tail improved in the
-    # previous pass. (A compiled queue-based version was no faster here and
-    # costs a second to load.)
+    # previous pass.
     for _ in range(len(p) + 1):
         if len(active) == 0:
             return p
@@ -446,6 +453,56 @@ def _potentials(net: _Network, flows: NDArray[np.int64]) -> NDArray[np.int64]:
         mark[heads_now[better]] = True
         active = np.flatnonzero(mark)
     raise RuntimeError("negative cycle in an optimal residual graph")  # pragma: no cover
+
+
+@functools.cache
+def _compiled_spfa() -> Callable[..., tuple[NDArray[np.int64], bool]]:
+    """:func:`_spfa` compiled by numba, loaded on first use only.
+
+    Loading numba costs about a second, more than the bulk Bellman–Ford
+    spends on a small model, so small days never pay it.
+    """
+    from numba import njit
+
+    return njit(cache=True)(_spfa)
+
+
+def _spfa(
+    starts: NDArray[np.int64], head: NDArray[np.int64], cost: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], bool]:  # pragma: no cover - runs compiled
+    """Queue-based Bellman–Ford (SPFA) from a virtual root joined to every node at cost 0.
+
+    Arcs in CSR order (``starts`` per tail). Returns the distances and False
+    when a node is relaxed more than ``n`` times (a negative cycle).
+    """
+    n = len(starts) - 1
+    p = np.zeros(n, dtype=np.int64)
+    queued = np.ones(n, dtype=np.bool_)
+    relaxed = np.zeros(n, dtype=np.int64)
+    ring = np.empty(n + 1, dtype=np.int64)
+    for v in range(n):
+        ring[v] = v
+    first, size = 0, n
+    while size > 0:
+        u = ring[first]
+        first = first + 1 if first < n else 0
+        size -= 1
+        queued[u] = False
+        pu = p[u]
+        for a in range(starts[u], starts[u + 1]):
+            v = head[a]
+            cand = pu + cost[a]
+            if cand < p[v]:
+                p[v] = cand
+                if not queued[v]:
+                    relaxed[v] += 1
+                    if relaxed[v] > n:
+                        return p, False
+                    queued[v] = True
+                    last = first + size
+                    ring[last if last <= n else last - n - 1] = v
+                    size += 1
+    return p, True
 
 
 def _price(
