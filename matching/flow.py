@@ -43,7 +43,7 @@ from matching.geo import EARTH_RADIUS_KM, chord_for_km, great_circle_km, unit_ve
 I64 = np.int64
 _INT64_HEADROOM = 2**62
 INITIAL_NEIGHBOURS = 12  # candidate lots per need before pricing
-ADD_PER_NEED = 64  # most violated pairs added per need and pricing round
+ADD_PER_NEED = 8  # most violated pairs added per need and pricing round
 BLOCK_PAIRS = 4_000_000  # lot x need dot products per spatial block (~32 MB)
 NEED_BLOCK = 2_048  # needs per spatial block at most (keeps blocks small in area)
 COMPILED_PATHS_ARCS = 400_000  # residual arcs from which potentials run compiled
