@@ -16,14 +16,29 @@ maximises V first and then minimises E (within the 1 m rounding of
 distances — far inside the 0.1 % tolerance). Values are scaled to exact
 integers: ``w_r × 100 × 10^k = pw_int × (100 + age)``.
 
-**Sparse arcs, certified.** National days have tens of millions of eligible
-pairs. We solve on a sparse candidate set (each need's nearest eligible lots),
-recover node potentials from the residual graph (Bellman–Ford, vectorised),
-and price *every* eligible pair against them (a blocked dense pass: dot
-products of unit vectors, one BLAS call per block). A pair with negative
-reduced cost joins the model and the flow is re-solved; when none is left the
-potentials are a dual certificate that the sparse optimum is optimal for the
-full problem. Column generation, in network form.
+**Sparse arcs, certified.** National days have up to ~10⁸ eligible pairs.
+Every one is found once, by spatial blocks of needs (a KD-tree picks the lots
+within reach of a block, a dot product of unit vectors filters them, the
+survivors get their distance), and kept compactly: lot and integer cost per
+pair, grouped by need (~6 bytes a pair). The flow is solved on a sparse model
+(each need's nearest lots), node potentials are recovered from its residual
+graph (Bellman–Ford), and *every* stored pair is priced against them, a
+gather and an add per pair with no geometry. Pairs with negative reduced cost
+join the model; when none is left the potentials are a dual certificate that
+the model's optimum is optimal for the full problem. Column generation, in
+network form.
+
+**Warm re-solves.** After the first round the model is re-optimised from its
+current flow, not from scratch: the correction is a min-cost circulation in
+the residual graph on reduced costs, where only the new arcs are negative
+(see :meth:`_Network.solve_warm`).
+
+Where the time goes on dense days (2026-12-07, 50,000 × 5,000, 26 M pairs,
+one process): finding the pairs ~15 %, the first flow ~15 %, warm re-solves
+~45 % (seven rounds on the largest category), potentials ~15 %, pricing ~10 %.
+The re-solves are OR-Tools cost-scaling runs whose cost follows the model's
+size more than the change; that is what stands between these days and a
+faster allocation.
 """
 
 from __future__ import annotations
@@ -379,8 +394,9 @@ class _Network:
         reduced costs: an optimal correction splits into simple cycles of
         negative cost, each using every new arc at most once, so no arc of a
         cycle costs more than the sum ``K`` of the new arcs' violations, and
-        residual arcs dearer than ``K`` are left out. The circulation is mostly
-        local to the new arcs, which makes it far cheaper than a cold solve.
+        residual arcs dearer than ``K`` are left out. Once few arcs are added
+        this takes about half the time of a cold solve (measured on 20,000 ×
+        2,000 dense days); right after the first round it is no cheaper.
         """
         rc = self.costs + p[self.tails] - p[self.heads]
         fwd = np.flatnonzero(flows < self.caps)
