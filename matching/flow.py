@@ -109,8 +109,9 @@ def solve_category(data: CategoryArrays) -> CategoryFlow:
     net = _Network.initial(data, big, pairs.lot[model], pairs.need(model), pairs.cost[model])
     flows = net.solve_cold()
     rounds = 1
+    potentials = np.zeros(0, I64)
     while True:
-        potentials = _potentials(net, flows)
+        potentials = _potentials(net, flows, None if rounds == 1 else potentials)
         new = _price(pairs, in_model, potentials, n_lots)
         if len(new) == 0:
             break
@@ -428,12 +429,16 @@ class _Network:
         return out
 
 
-def _potentials(net: _Network, flows: NDArray[np.int64]) -> NDArray[np.int64]:
+def _potentials(
+    net: _Network, flows: NDArray[np.int64], start: NDArray[np.int64] | None = None
+) -> NDArray[np.int64]:
     """Shortest-path distances in the residual graph from a virtual root.
 
     An optimal flow's residual graph has no negative cycle, so these exist and
     satisfy ``p[head] ≤ p[tail] + cost`` on every residual arc: dual prices
-    that certify optimality.
+    that certify optimality. ``start`` (the previous round's potentials, as
+    lengths of the root's arcs) only speeds this up: relaxation from any start
+    ends at valid potentials, and from the last round's it has little to do.
     """
     fwd = flows < net.caps
     bwd = flows > 0
@@ -443,12 +448,13 @@ def _potentials(net: _Network, flows: NDArray[np.int64]) -> NDArray[np.int64]:
     order = np.argsort(r_tail, kind="stable")
     r_tail, r_head, r_cost = r_tail[order], r_head[order], r_cost[order]
     starts = np.searchsorted(r_tail, np.arange(len(net.supplies) + 1))
+    p0 = np.zeros(len(net.supplies), dtype=I64) if start is None else start
     if len(r_head) >= COMPILED_PATHS_ARCS:
-        p, ok = _compiled_spfa()(starts, r_head, r_cost)
+        p, ok = _compiled_spfa()(starts, r_head, r_cost, p0.copy())
         if not ok:  # pragma: no cover - an optimal flow's residual graph has no negative cycle
             raise RuntimeError("negative cycle in an optimal residual graph")
         return p
-    p = np.zeros(len(net.supplies), dtype=I64)
+    p = p0.copy()
     active = np.arange(len(p), dtype=I64)
     # Bellman–Ford relaxing, in bulk, only the arcs whose tail improved in the
     # previous pass.
@@ -484,15 +490,17 @@ def _compiled_spfa() -> Callable[..., tuple[NDArray[np.int64], bool]]:
 
 
 def _spfa(
-    starts: NDArray[np.int64], head: NDArray[np.int64], cost: NDArray[np.int64]
+    starts: NDArray[np.int64],
+    head: NDArray[np.int64],
+    cost: NDArray[np.int64],
+    p: NDArray[np.int64],
 ) -> tuple[NDArray[np.int64], bool]:  # pragma: no cover - runs compiled
-    """Queue-based Bellman–Ford (SPFA) from a virtual root joined to every node at cost 0.
+    """Queue-based Bellman–Ford (SPFA) from a virtual root joined to node v at cost p[v].
 
     Arcs in CSR order (``starts`` per tail). Returns the distances and False
     when a node is relaxed more than ``n`` times (a negative cycle).
     """
     n = len(starts) - 1
-    p = np.zeros(n, dtype=np.int64)
     queued = np.ones(n, dtype=np.bool_)
     relaxed = np.zeros(n, dtype=np.int64)
     ring = np.empty(n + 1, dtype=np.int64)
