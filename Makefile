@@ -45,3 +45,10 @@ lint: install
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+
+# Dense days (few categories, lots within reach of many households) beside the
+# generator's: allocation only, against one plain min-cost flow over every pair.
+.PHONY: bench-dense
+bench: bench-dense
+bench-dense: install
+	$(BIN)/python -m bench.dense_days --sizes 20k,50k --repeats 3 --out BENCHMARKS.md

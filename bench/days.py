@@ -28,6 +28,7 @@ from bench.report import machine, markers, write_section
 from engine.checker import check_plan
 from engine.cli import positive_int
 from engine.dispatch import plan_routes, routing_problem
+from engine.executors import process_pool
 from engine.generate import generate_scenario
 from engine.params import DayParams
 from engine.scenario.plan import Plan, Unrouted
@@ -68,7 +69,8 @@ def route_with(
         )
     )
     started = time.perf_counter()
-    result = routing.solve(dispatch.problem, params, seed=seed)
+    with process_pool(workers) as executor:  # as `jessr solve --workers`
+        result = routing.solve(dispatch.problem, params, seed=seed, executor=executor)
     seconds = time.perf_counter() - started
     plan = replace(
         allocation.plan,
@@ -117,7 +119,8 @@ def run(args: argparse.Namespace) -> list[dict]:
             day = DayParams(
                 time_limit=args.time_limit, seed=seed, workers=args.workers, route_aware=aware
             )
-            outcome = solve_scenario(scenario, day)
+            with process_pool(args.workers) as executor:
+                outcome = solve_scenario(scenario, day, executor=executor)
             row = {"seed": seed, "solver": "two-stage" if not aware else "route-aware"}
             row.update(_score(scenario, outcome.plan, time.perf_counter() - started))
             rows.append(row)

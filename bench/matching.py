@@ -46,6 +46,7 @@ SIZES = (
 
 def child(path: str, workers: int) -> None:
     """One timed end-to-end solve; prints a JSON line (run in a fresh process)."""
+    from engine.executors import process_pool
     from engine.params import DayParams
     from engine.scenario.reader import load_scenario
     from engine.scenario.writer import plan_to_dict, write_json_atomic
@@ -54,7 +55,8 @@ def child(path: str, workers: int) -> None:
     started = time.perf_counter()
     scenario = load_scenario(path)
     loaded = time.perf_counter()
-    outcome = solve_scenario(scenario, DayParams(workers=workers))
+    with process_pool(workers) as executor:  # as `jessr solve --workers`
+        outcome = solve_scenario(scenario, DayParams(workers=workers), executor=executor)
     solved = time.perf_counter()
     write_json_atomic(plan_to_dict(outcome.plan), Path(path).with_suffix(".plan.json"))
     done = time.perf_counter()

@@ -82,13 +82,12 @@ def allocate(
     scenario: Scenario,
     *,
     forbidden: frozenset[tuple[str, str]] = frozenset(),
-    workers: int = 1,
     params: DayParams = DEFAULT_PARAMS,
     executor: Executor | None = None,
 ) -> AllocationOutcome:
     """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
     question = matching_problem(scenario, forbidden)
-    result = _match(question, matching.MatchingParams(workers=workers), executor)
+    result = _match(question, matching.MatchingParams(), executor)
     return _assemble(scenario, question, result, params)
 
 
@@ -99,16 +98,9 @@ def _match(
 ) -> matching.MatchingResult:
     """``matching.solve``; weights beyond exact 64-bit costs are invalid input."""
     try:
-        return matching.solve(question, params, **_pool(executor))
+        return matching.solve(question, params, executor=executor)
     except matching.ValueRangeError as exc:
         raise ScenarioError(f"policy: {exc}") from None
-
-
-def _pool(executor: Executor | None) -> dict[str, Executor]:
-    # The solvers take the executor as a keyword (None: in-process); passed
-    # only when there is one, so solvers without the keyword still serve
-    # in-process calls.
-    return {} if executor is None else {"executor": executor}
 
 
 def _assemble(
@@ -217,7 +209,7 @@ def solve_scenario(
     started = time.perf_counter()
     if progress:
         progress("allocating", None)
-    alloc = allocate(scenario, workers=params.workers, params=params, executor=executor)
+    alloc = allocate(scenario, params=params, executor=executor)
     allocations = alloc.plan.allocations
     if not allocations or not scenario.volunteers:
         why = DropReason.NO_VOLUNTEERS
@@ -259,7 +251,7 @@ def solve_scenario(
     # Fixed allocations first, renumbered A1..Ak; the warm start follows them.
     renumber = {a.id: f"A{i + 1}" for i, a in enumerate(fixed)}
     kept = [replace(a, id=renumber[a.id]) for a in fixed]
-    matching_params = matching.MatchingParams(workers=params.workers)
+    matching_params = matching.MatchingParams()
     question = matching_problem(scenario, forbidden)
     taken = [(a.supply, a.request, a.quantity) for a in kept]
     new = _match(_residual(question, taken, forbidden), matching_params, executor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,16 +31,14 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 class MatchingParams:
     """Solver parameters.
 
-    ``workers``: processes for independent categories (1 = in-process).
-    ``parallel_min_needs``: below this many needs, stay in-process (forking costs more).
+    ``parallel_min_needs``: below this many needs the categories are solved
+    in-process even when an executor is given (handing arrays to another
+    process costs more than it saves on small days).
     """
 
-    workers: int = 1
     parallel_min_needs: int = 20_000
 
     def __post_init__(self) -> None:
-        if self.workers < 1:
-            raise ValueError(f"expected workers >= 1, got {self.workers}")
         if self.parallel_min_needs < 0:
             raise ValueError(f"expected parallel_min_needs >= 0, got {self.parallel_min_needs}")
 
@@ -49,10 +47,15 @@ def solve(
     problem: MatchingProblem,
     params: MatchingParams | None = None,
     progress: Progress | None = None,
+    *,
+    executor: Executor | None = None,
 ) -> MatchingResult:
     """Allocate: maximise allocated value V, then minimise effort E (exact).
 
-    Deterministic: the same problem gives the same allocations.
+    Categories are independent problems: with an ``executor`` (e.g. a process
+    pool the caller owns) they are solved on it, largest first; without one,
+    in this process, one after the other. Deterministic: the same problem gives
+    the same allocations either way.
     """
     params = params or MatchingParams()
     started = time.perf_counter()
@@ -94,7 +97,7 @@ def solve(
             cost_scale(
                 int(job.need_value.max()), job.max_km, len(job.lot_qty), len(job.need_qty), c
             )
-    flows = _run(jobs, params, len(needs), progress)
+    flows = _run(jobs, params, len(needs), progress, executor)
 
     allocations: list[Allocation] = []
     unmet: list[UnmetNeed] = []
@@ -241,17 +244,17 @@ def _run(
     params: MatchingParams,
     n_needs: int,
     progress: Progress | None,
+    executor: Executor | None,
 ) -> dict[str, CategoryFlow]:
-    """Solve categories, largest first, in-process or on a process pool."""
+    """Solve categories, largest first, on the executor or in-process."""
     order = sorted(jobs, key=lambda c: -len(jobs[c].need_qty) * max(1, len(jobs[c].lot_qty)))
     out: dict[str, CategoryFlow] = {}
-    if params.workers > 1 and n_needs >= params.parallel_min_needs and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=params.workers) as pool:
-            futures = {c: pool.submit(solve_category, jobs[c]) for c in order}
-            for done, c in enumerate(order, 1):
-                out[c] = futures[c].result()
-                if progress:
-                    progress("allocating", done, len(order))
+    if executor is not None and n_needs >= params.parallel_min_needs and len(jobs) > 1:
+        futures = {c: executor.submit(solve_category, jobs[c]) for c in order}
+        for done, c in enumerate(order, 1):
+            out[c] = futures[c].result()
+            if progress:
+                progress("allocating", done, len(order))
         return out
     for done, c in enumerate(order, 1):
         out[c] = solve_category(jobs[c])

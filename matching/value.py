@@ -117,8 +117,13 @@ def cost_scale(
 
 def _max_cost(n_lots: int, n_needs: int) -> int:
     """Largest |arc cost| allowed: OR-Tools' bound over the headroom."""
-    scaling = n_lots + n_needs + 1 + ORTOOLS_EXTRA_NODES
-    return INT64_MAX // (2 * scaling * POTENTIAL_HEADROOM)
+    return max_arc_cost(n_lots + n_needs + 1)
+
+
+def max_arc_cost(n_nodes: int) -> int:
+    """Largest |arc cost| of a flow on ``n_nodes`` nodes: OR-Tools' bound over
+    :data:`POTENTIAL_HEADROOM` (every flow of the allocation keeps to it)."""
+    return INT64_MAX // (2 * (n_nodes + ORTOOLS_EXTRA_NODES) * POTENTIAL_HEADROOM)
 
 
 def _message(weights: Mapping[int, float] | None, top: int, limit: int, where: str) -> str:

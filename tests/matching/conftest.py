@@ -55,3 +55,42 @@ def random_problem(
 @pytest.fixture
 def make_problem() -> Callable[..., MatchingProblem]:
     return random_problem
+
+
+def dense_problem(
+    seed: int, n_lots: int, n_needs: int, n_categories: int = 1, max_km: float = 150.0
+) -> MatchingProblem:
+    """A dense day: every lot at its own place, most lots within reach of most needs.
+
+    Scarce supply (about half the demand) so that values compete, a few
+    restricted and expired lots so that the rules still bite.
+    """
+    rng = np.random.default_rng(seed)
+    cats = [f"c{k}" for k in range(n_categories)]
+    needs = [
+        Need(
+            f"R{j}",
+            cats[rng.integers(n_categories)],
+            int(rng.integers(1, 5)),
+            float(rng.uniform(35.0, 37.0)),
+            float(rng.uniform(8.5, 11.0)),
+            "AB"[rng.integers(2)],
+            int(rng.integers(1, 6)),
+            DAY - timedelta(days=int(rng.integers(0, 40))),
+        )
+        for j in range(n_needs)
+    ]
+    lots = [
+        Lot(
+            f"S{i}",
+            cats[rng.integers(n_categories)],
+            int(rng.integers(1, 2 + 5 * n_needs // max(1, n_lots))),
+            float(rng.uniform(35.0, 37.0)),
+            float(rng.uniform(8.5, 11.0)),
+            DAY - timedelta(days=1) if rng.random() < 0.05 else None,
+            frozenset({"A"}) if rng.random() < 0.1 else None,
+        )
+        for i in range(n_lots)
+    ]
+    weights = {c: 1.0 + k for k, c in enumerate(cats)}
+    return MatchingProblem(DAY, tuple(lots), tuple(needs), weights, max_km)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matching.flow
-from matching import solve
+from matching import MatchingParams, solve
 from tests.matching.conftest import random_problem
 from tests.matching.reference_lp import eligible_pairs, reference_optimum
 
@@ -81,12 +82,20 @@ def test_same_input_same_allocations():
     assert solve(problem).allocations == solve(problem).allocations
 
 
-def test_process_pool_gives_the_same_plan():
-    from matching import MatchingParams
+def test_an_injected_process_pool_gives_the_same_plan():
+    problem = random_problem(6, 60, 400, 3, 80.0)
+    with ProcessPoolExecutor(2) as pool:
+        pooled = solve(problem, MatchingParams(parallel_min_needs=0), executor=pool)
+    assert pooled.allocations == solve(problem).allocations
+
+
+def test_small_days_stay_in_process_even_with_an_executor():
+    class Refusing(Executor):
+        def submit(self, *args, **kwargs):
+            raise AssertionError("a small day was handed to the executor")
 
     problem = random_problem(6, 60, 400, 3, 80.0)
-    pooled = solve(problem, MatchingParams(workers=2, parallel_min_needs=0))
-    assert pooled.allocations == solve(problem).allocations
+    assert solve(problem, executor=Refusing()).allocations == solve(problem).allocations
 
 
 def test_matching_imports_no_stateful_layer():
