@@ -7,7 +7,8 @@ Invalid input is reported on stderr, one problem per line, each ``jessr: `` and 
 problem naming record, id and field; the first line is the first problem of the file
 (``jessr: requests[17] (id "R18"): quantity must be a positive integer, got -3``).
 A file with several problems lists up to 20 of them, then ``jessr: … and N more
-errors``. A bad command-line argument is argparse's usage line and one error line.
+errors``. A bad command-line argument is one line too (``jessr: --time-limit: …``);
+``jessr COMMAND --help`` shows the usage.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import math
 import os
 import sys
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,7 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "bench-routing":
         return _bench_routing(args[1:])
     parser = _parser()
-    ns = parser.parse_args(args)
+    try:
+        ns = parser.parse_args(args)
+    except UsageError as exc:
+        print(f"jessr: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     try:
         return int(ns.func(ns))
     except ScenarioError as exc:
@@ -70,8 +76,19 @@ def _bench_routing(args: list[str]) -> int:
     return bench_routing(args)
 
 
+class UsageError(Exception):
+    """A bad command line: reported in one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (``jessr: --flag: why``), not a usage dump."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise UsageError(message.removeprefix("argument "))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jessr", description="Jessr: optimal, fair and traceable aid dispatch."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
