@@ -88,9 +88,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="jessr", description="Jessr: optimal, fair and traceable aid dispatch."
-    )
+    parser = _Parser(prog="jessr", description="Jessr: optimal, fair and traceable aid dispatch.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("solve", help="solve a scenario file into a plan file (no database)")
