@@ -30,8 +30,11 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Allocation: the generator's days, then dense days (few categories, lots within
+# reach of many households) against one plain min-cost flow over every pair.
 bench: install
 	$(BIN)/python -m bench.matching --out BENCHMARKS.md
+	$(BIN)/python -m bench.dense_days --sizes 20k,50k --repeats 3 --out BENCHMARKS.md
 
 # Public instances side by side (quick subset, 10 s), generated days, a national day.
 bench-routing: install
@@ -45,10 +48,3 @@ lint: install
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
-
-# Dense days (few categories, lots within reach of many households) beside the
-# generator's: allocation only, against one plain min-cost flow over every pair.
-.PHONY: bench-dense
-bench: bench-dense
-bench-dense: install
-	$(BIN)/python -m bench.dense_days --sizes 20k,50k --repeats 3 --out BENCHMARKS.md
