@@ -268,6 +268,12 @@ def verify(session: Session, expected_head: str | None = None) -> Verification:
                     f"from {expected_seq - 1} to {row.seq})",
                 )
             return bad(row.seq, f"event {row.seq}: out of sequence (expected {expected_seq})")
+        if head_value is not None and row.seq > head_value.seq:
+            return bad(
+                row.seq,
+                f"event {row.seq}: beyond the chain head (event {head_value.seq}): "
+                "inserted outside the chain",
+            )
         if row.prev_hash != prev:
             return bad(
                 row.seq,
@@ -303,12 +309,6 @@ def verify(session: Session, expected_head: str | None = None) -> Verification:
             last_seq + 1,
             f"event {last_seq + 1}: missing (the chain head is at event {head_value.seq}, "
             f"the last stored event is {last_seq}: events deleted at the end)",
-        )
-    if head_value.seq < last_seq:
-        return bad(
-            head_value.seq + 1,
-            f"event {head_value.seq + 1}: beyond the chain head (event {head_value.seq}): "
-            "appended outside the chain",
         )
     if head_value.hash != prev:
         return bad(
