@@ -5,6 +5,7 @@ triggers as a superuser could (``session_replication_role = replica``)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from contextlib import contextmanager
 
@@ -54,7 +55,7 @@ def test_events_chain_and_verify(database):
     with database.session() as s:
         rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
         assert [r.seq for r in rows] == list(range(1, BASE + 6))
-        for prev, row in zip(rows, rows[1:], strict=False):
+        for prev, row in itertools.pairwise(rows):
             assert row.prev_hash == prev.hash
         assert audit.head(s) == audit.Head(rows[-1].seq, rows[-1].hash)
         assert json.loads(rows[-1].after) == {"n": 4, "when": "2026-11-28"}
@@ -112,7 +113,8 @@ def test_edited_personal_data_is_caught(database):
     with _raw(database) as conn:
         conn.execute(
             text(
-                "UPDATE audit_events SET personal = replace(personal, 'Amel', 'Sami') WHERE seq = :s"
+                "UPDATE audit_events SET personal = replace(personal, 'Amel', 'Sami') "
+                "WHERE seq = :s"
             ),
             {"s": BASE + 2},
         )
