@@ -4,8 +4,9 @@ PostgreSQL, and the ``jessr`` command line run in-process against it.
 PostgreSQL: ``JESSR_TEST_POSTGRES_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``) names a server and a database to
 connect to for administration; the session creates ``jessr_test_<random>``,
-migrates it once, and every test gets its own copy (``CREATE DATABASE … TEMPLATE``,
-dropped afterwards). Without a reachable server the PostgreSQL cases are skipped,
+migrates it once, and every test starts from a working copy of it reset to the
+template's rows (see :class:`PostgresServer`); the databases are dropped at the
+end. Without a reachable server the PostgreSQL cases are skipped,
 unless ``JESSR_REQUIRE_SERVICES=1`` (CI), where they fail.
 
 SQLite: the session migrates one file; each test gets a copy in its own tmp dir.
@@ -24,11 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+import engine.models  # noqa: F401  (every table on Base.metadata)
 from engine.config import Settings
+from engine.db.base import Base
 from engine.db.migrate import upgrade_database
 from engine.db.session import make_engine
 
@@ -126,30 +130,111 @@ class TestDatabase:
 
 
 class PostgresServer:
-    """The test server: a migrated template database and per-test copies of it."""
+    """The test server: a migrated template database, and two working databases reset
+    between tests (cheaper than a ``CREATE DATABASE`` per test, which costs about a
+    second on a busy machine).
+
+    - ``work``: a copy of the template; reset by truncating every table and putting
+      back the template's rows (regions, categories, the seed event and the chain
+      head), with the archive's guards bypassed as the superuser may
+      (``session_replication_role = replica``). A test that changed the schema (a
+      downgrade) gets a new copy instead.
+    - ``empty``: a never-migrated database; reset by recreating its schema.
+    """
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self.prefix = f"jessr_test_{secrets.token_hex(4)}"
         self.template = self.prefix
-        self.count = 0
+        self.work = f"{self.prefix}_work"
+        self.empty = f"{self.prefix}_empty"
+        self.snapshot: dict[str, list[dict[str, object]]] = {}
+        self.tables: set[str] = set()
 
     def url_of(self, name: str) -> str:
         return make_url(self.admin_url).set(database=name).render_as_string(False)
 
-    def create(self, template: str | None) -> str:
-        """A new database (a copy of ``template``, or empty); returns its name."""
-        self.count += 1
-        name = f"{self.prefix}_{self.count}"
-        source = template or "template0"
+    def _admin(self, sql: str) -> None:
         with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-        return name
+            conn.execute(text(sql))
 
-    def drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    def start(self) -> None:
+        """Create and migrate the template, take its rows, make the working copies."""
+        self._admin(f'CREATE DATABASE "{self.template}" TEMPLATE template0')
+        settings = Settings.from_env(
+            {"JESSR_DATABASE_URL": self.url_of(self.template), "JESSR_ACTOR": "test"},
+            cwd=Path.cwd(),
+        )
+        upgrade_database(settings)
+        engine = create_engine(self.url_of(self.template))
+        try:
+            with engine.connect() as conn:
+                self.tables = set(inspect(conn).get_table_names())
+                for table in Base.metadata.sorted_tables:
+                    rows = conn.execute(table.select()).mappings().all()
+                    self.snapshot[table.name] = [dict(r) for r in rows]
+                self.revision = conn.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        self._admin(f'CREATE DATABASE "{self.work}" TEMPLATE "{self.template}"')
+        self._admin(f'CREATE DATABASE "{self.empty}" TEMPLATE template0')
+
+    def reset_work(self) -> str:
+        """The working database, as the template left it; returns its name."""
+        engine = create_engine(self.url_of(self.work))
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                if set(inspect(conn).get_table_names()) != self.tables:
+                    raise LookupError("schema changed")
+                # DELETE, not TRUNCATE: on tables this small it avoids new files and
+                # their fsyncs (half a second per test).
+                for table in reversed(Base.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                    for column in table.primary_key.columns:
+                        sequence = conn.execute(
+                            text("SELECT pg_get_serial_sequence(:t, :c)"),
+                            {"t": table.name, "c": column.name},
+                        ).scalar()
+                        if sequence is not None:  # ids start at 1 again, as in a new database
+                            conn.execute(text("SELECT setval(:s, 1, false)"), {"s": sequence})
+                for table in Base.metadata.sorted_tables:
+                    if self.snapshot[table.name]:
+                        conn.execute(table.insert(), self.snapshot[table.name])
+                conn.execute(text("DELETE FROM alembic_version"))
+                conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": self.revision})
+        except (LookupError, DBAPIError):
+            engine.dispose()
+            self._admin(f'DROP DATABASE IF EXISTS "{self.work}" WITH (FORCE)')
+            self._admin(f'CREATE DATABASE "{self.work}" TEMPLATE "{self.template}"')
+        finally:
+            engine.dispose()
+        return self.work
+
+    def reset_empty(self) -> str:
+        """The never-migrated database, emptied again; returns its name."""
+        engine = create_engine(self.url_of(self.empty))
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        except DBAPIError:
+            engine.dispose()
+            self._admin(f'DROP DATABASE IF EXISTS "{self.empty}" WITH (FORCE)')
+            self._admin(f'CREATE DATABASE "{self.empty}" TEMPLATE template0')
+        finally:
+            engine.dispose()
+        return self.empty
+
+    def stop(self) -> None:
+        for name in (self.work, self.empty, self.template):
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -165,20 +250,11 @@ def postgres_server() -> Iterator[PostgresServer | None]:
             pytest.fail(f"PostgreSQL required (JESSR_REQUIRE_SERVICES=1) but unreachable: {exc}")
         yield None
         return
-    with server.admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{server.template}" TEMPLATE template0'))
     try:
-        settings = Settings.from_env(
-            {"JESSR_DATABASE_URL": server.url_of(server.template), "JESSR_ACTOR": "test"},
-            cwd=Path.cwd(),
-        )
-        upgrade_database(settings)
+        server.start()
         yield server
     finally:
-        for n in range(server.count, 0, -1):
-            server.drop(f"{server.prefix}_{n}")
-        server.drop(server.template)
-        server.admin.dispose()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -217,13 +293,12 @@ def _make_database(
         return
     if postgres_server is None:
         pytest.skip("PostgreSQL unreachable (set JESSR_TEST_POSTGRES_URL)")
-    name = postgres_server.create(postgres_server.template if migrated else None)
+    name = postgres_server.reset_work() if migrated else postgres_server.reset_empty()
     db = TestDatabase("postgresql", postgres_server.url_of(name), workdir)
     try:
         yield db
     finally:
         db.close()
-        postgres_server.drop(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
