@@ -175,6 +175,31 @@ def record(
     raise ConflictError("the archive's chain head kept moving; retry the command")
 
 
+def erase_personal(session: Session, seqs: list[int]) -> int:
+    """Erase the personal data of events ``seqs`` (the retention purge); returns how many.
+
+    Only ``personal`` is set to NULL (its salt goes with it); ``personal_digest``
+    stays, so the chain still verifies. The PostgreSQL guard allows exactly this
+    update. The caller archives the purge itself as an event.
+    """
+    t = AuditEvent.__table__
+    erased = 0
+    for start in range(0, len(seqs), 1000):  # bounded IN lists
+        chunk = seqs[start : start + 1000]
+        result = session.execute(
+            update(t).where(t.c.seq.in_(chunk), t.c.personal.is_not(None)).values(personal=None)
+        )
+        erased += result.rowcount
+    return erased
+
+
+def personal_data(event: AuditEvent) -> Any:
+    """The personal data an event carries, or None (none given, or erased)."""
+    if event.personal is None:
+        return None
+    return json.loads(event.personal)["data"]
+
+
 @dataclass(frozen=True)
 class Head:
     """The chain head: the last event's ``seq`` and ``hash`` (seq 0: no event yet)."""

@@ -14,8 +14,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from engine.errors import InputError
 
@@ -44,6 +45,23 @@ def current_revision(connection: Connection) -> str | None:
     return heads[0] if heads else None
 
 
+# Any constant: the advisory lock that serialises concurrent `jessr db upgrade` runs.
+_UPGRADE_LOCK_KEY = 0x6A65737372  # "jessr"
+
+
+def _lock_for_upgrade(conn: Connection) -> None:
+    """Serialise concurrent upgrades: the second waits, then finds the schema at head.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the file's write lock for the whole migration
+    (which also makes it atomic). PostgreSQL: a transaction-scoped advisory lock
+    (its DDL is transactional already).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK_KEY})
+
+
 @dataclass(frozen=True)
 class UpgradeResult:
     """What ``upgrade_database`` did."""
@@ -60,7 +78,7 @@ def upgrade_database(settings: object) -> UpgradeResult:
     ``engine.config.Settings``.
     """
     from engine.db.seed import seed_reference
-    from engine.db.session import Database, describe_url, first_line, make_engine, parse_url
+    from engine.db.session import describe_url, first_line, make_engine, parse_url
 
     url = parse_url(settings.database_url)  # type: ignore[attr-defined]
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -68,12 +86,16 @@ def upgrade_database(settings: object) -> UpgradeResult:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
+            _lock_for_upgrade(conn)
             before = current_revision(conn)
             config = alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-        with Database(engine).session() as session:
-            seeded = seed_reference(session, actor=settings.actor)  # type: ignore[attr-defined]
+            # The seed joins the migration's transaction: schema and reference data
+            # appear together or not at all.
+            with Session(bind=conn) as session:
+                seeded = seed_reference(session, actor=settings.actor)  # type: ignore[attr-defined]
+                session.flush()
     except DBAPIError as exc:
         raise InputError(
             f"cannot upgrade the database {describe_url(url)}: {first_line(exc.orig)}"

@@ -97,6 +97,8 @@ def test_personal_data_is_erasable_without_breaking_the_chain(database):
     with database.session() as s:
         row = s.get(AuditEvent, BASE + 2)
         assert row.personal is None and len(row.personal_digest) == 64
+        assert audit.personal_data(row) is None
+        assert s.get(AuditEvent, BASE + 3).personal is not None  # others untouched
 
 
 def test_the_same_personal_data_gets_a_different_digest_per_event(database):

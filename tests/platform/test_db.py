@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 import engine.models  # noqa: F401  (every table on Base.metadata)
 from engine.db.base import Base
@@ -202,3 +202,47 @@ def test_no_table_has_a_clear_household_identifier_column(database):
     for table in inspector.get_table_names():
         for column in inspector.get_columns(table):
             assert "identifier" not in column["name"] and "national" not in column["name"]
+
+
+def test_concurrent_upgrades_serialise(empty_database):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, **empty_database.env(), "PYTHONPATH": str(root)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "db", "upgrade"],
+            cwd=empty_database.workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert sum("upgraded from empty" in out for out, _ in outs) == 1
+    with empty_database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Region)) == 24
+    assert empty_database.cli("audit", "verify").code == 0
+
+
+def test_begin_write_takes_the_sqlite_write_lock_first(database):
+    from engine.db.session import begin_write
+
+    with database.session() as s:
+        begin_write(s)
+        if database.kind == "sqlite":
+            assert s.connection().connection.dbapi_connection.in_transaction
+            with database.engine.connect() as other:  # another writer cannot start now
+                other.exec_driver_sql("PRAGMA busy_timeout = 0")
+                with pytest.raises(OperationalError, match="locked"):
+                    other.exec_driver_sql("BEGIN IMMEDIATE")
+        s.add(Organization(code="crt", name="CRT", region_code="TN-11"))
+        s.commit()
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Organization)) == 1
