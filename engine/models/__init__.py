@@ -10,12 +10,14 @@
 | ``deliveries`` | ``deliveries`` |
 | ``audit`` | ``audit_events``, ``audit_head`` |
 | ``geocode`` | ``geocode_cache`` |
+| ``instance`` | ``instance_settings`` |
 """
 
 from engine.models.audit import AuditEvent, AuditHead
 from engine.models.batches import Allocation, Batch
 from engine.models.deliveries import Delivery
 from engine.models.geocode import GeocodeCache
+from engine.models.instance import InstanceSetting
 from engine.models.people import Household, User, Volunteer
 from engine.models.reference import Category, Organization, Region, Site
 from engine.models.requests import Request
@@ -30,6 +32,7 @@ __all__ = [
     "Delivery",
     "GeocodeCache",
     "Household",
+    "InstanceSetting",
     "Organization",
     "Region",
     "Request",

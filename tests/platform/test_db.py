@@ -246,3 +246,15 @@ def test_begin_write_takes_the_sqlite_write_lock_first(database):
         s.commit()
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(Organization)) == 1
+
+
+def test_another_household_key_is_refused(database):
+    from engine.errors import InputError
+    from engine.keys import check_household_key
+
+    with database.session() as s:
+        check_household_key(s, b"first key")
+        s.commit()
+        check_household_key(s, b"first key")
+        with pytest.raises(InputError, match="JESSR_HOUSEHOLD_KEY"):
+            check_household_key(s, b"another key")

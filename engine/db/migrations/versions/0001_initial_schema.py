@@ -504,6 +504,13 @@ def upgrade() -> None:
         op.f("ix_deliveries_allocation_id"), "deliveries", ["allocation_id"], unique=False
     )
 
+    op.create_table(
+        "instance_settings",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_instance_settings")),
+    )
     # The chain starts empty: seq 0, the genesis hash (engine.models.audit.GENESIS_HASH).
     op.bulk_insert(
         sa.table(
@@ -523,6 +530,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for statement in _DROP_GUARDS:
             op.execute(statement)
+    op.drop_table("instance_settings")
     op.drop_index(op.f("ix_deliveries_allocation_id"), table_name="deliveries")
 
     op.drop_table("deliveries")
