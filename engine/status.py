@@ -95,7 +95,9 @@ def transition(obj: HasStatus, new_status: str) -> str:
         raise ValueError(f"{new_status!r} is not a {_NAMES[kind]} status")
     current = obj.status
     if not can_transition(kind, current, new_status):
-        label = getattr(obj, "ref", None) or getattr(obj, "plan_id", None) or obj.id  # type: ignore[attr-defined]
+        # Name the record as its users know it: a request's ref, an allocation's plan id.
+        label = getattr(obj, "ref", None) or getattr(obj, "plan_id", None)
+        label = label or getattr(obj, "id", "?")
         raise ConflictError(
             f"{_NAMES[kind]} {label} is {current.replace('_', ' ')}: "
             f"it cannot become {new_status.replace('_', ' ')}"

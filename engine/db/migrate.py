@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -19,6 +20,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -71,16 +75,15 @@ class UpgradeResult:
     seeded: dict[str, int]  # reference records added or changed, per table
 
 
-def upgrade_database(settings: object) -> UpgradeResult:
+def upgrade_database(settings: Settings) -> UpgradeResult:
     """Migrate the configured database to head and sync the reference data; idempotent.
 
-    Creates the SQLite file (and its folder) when absent. ``settings`` is an
-    ``engine.config.Settings``.
+    Creates the SQLite file (and its folder) when absent.
     """
     from engine.db.seed import seed_reference
     from engine.db.session import describe_url, first_line, make_engine, parse_url
 
-    url = parse_url(settings.database_url)  # type: ignore[attr-defined]
+    url = parse_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
@@ -94,7 +97,7 @@ def upgrade_database(settings: object) -> UpgradeResult:
             # The seed joins the migration's transaction: schema and reference data
             # appear together or not at all.
             with Session(bind=conn) as session:
-                seeded = seed_reference(session, actor=settings.actor)  # type: ignore[attr-defined]
+                seeded = seed_reference(session, actor=settings.actor)
                 session.flush()
     except DBAPIError as exc:
         raise InputError(

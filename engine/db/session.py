@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +27,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import InputError, NotMigrated
+
+if TYPE_CHECKING:
+    from engine.config import Settings
 
 # Seconds a SQLite writer waits for the file lock before giving up ("database is
 # locked"); long enough for a batch publish of a national day to finish.
@@ -128,10 +131,10 @@ class Database:
         self.close()
 
 
-def open_database(settings: Any) -> Database:
+def open_database(settings: Settings) -> Database:
     """Open the configured database, refusing one that is not at the code's revision.
 
-    ``settings`` is an :class:`engine.config.Settings`. Raises :class:`NotMigrated`
+    Raises :class:`NotMigrated`
     (exit 2, one line telling to run ``jessr db upgrade``) when the database does not
     exist, is empty or is at another revision, and :class:`InputError` when it
     cannot be reached.
