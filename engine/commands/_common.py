@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from engine.config import Settings
+
+T = TypeVar("T")
 
 
 def load_settings() -> Settings:
@@ -37,6 +39,28 @@ def operation(settings: Settings | None = None) -> Iterator[tuple[Settings, Sess
         try:
             with db.session() as session:
                 yield settings, session
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"the database refused the change ({first_line(exc.orig)}); nothing written, "
+                "check the current state and retry"
+            ) from None
+
+
+def run_operation(work: Callable[[Settings, Session], T], settings: Settings | None = None) -> T:
+    """``work(settings, session)`` as one operation, rerun on a transient abort.
+
+    Like :func:`operation`, with ``Database.run``'s retries: use it for operations
+    that compete with concurrent writers (publishing, delivery reports).
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from engine.db.session import first_line, open_database
+    from engine.errors import ConflictError
+
+    settings = settings or load_settings()
+    with open_database(settings) as db:
+        try:
+            return db.run(lambda session: work(settings, session))
         except IntegrityError as exc:
             raise ConflictError(
                 f"the database refused the change ({first_line(exc.orig)}); nothing written, "

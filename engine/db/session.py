@@ -3,7 +3,9 @@
 The operation boundary (a command, later a web request or a task) opens a
 :class:`Database` with :func:`open_database`, runs services inside one
 ``with db.session() as session:`` block, and that block commits once — or rolls
-everything back when the block raises. Services never commit.
+everything back when the block raises. Services never commit. An operation that
+concurrent writers may abort (PostgreSQL serialization failures and deadlocks)
+runs as ``db.run(work)``, which reruns the whole transaction.
 
 SQLite transactions: the driver opens its transaction lazily, at the first
 statement that writes, so reads before it see the latest committed state and
@@ -15,18 +17,20 @@ row-count check, which is atomic on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.errors import InputError, NotMigrated
+from engine.errors import ConflictError, InputError, NotMigrated
 
 if TYPE_CHECKING:
     from engine.config import Settings
@@ -34,6 +38,12 @@ if TYPE_CHECKING:
 # Seconds a SQLite writer waits for the file lock before giving up ("database is
 # locked"); long enough for a batch publish of a national day to finish.
 SQLITE_BUSY_TIMEOUT_S = 60
+
+T = TypeVar("T")
+
+# SQLSTATEs of transactions PostgreSQL aborted that succeed when run again.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+RETRY_ATTEMPTS = 5
 
 
 def parse_url(url: str | URL) -> URL:
@@ -115,6 +125,31 @@ class Database:
                 session.rollback()
                 raise
 
+    def run(self, work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+        """``work(session)`` in one transaction, committed once; retried when the
+        database aborted it for a transient reason (see :func:`is_transient`).
+
+        A PostgreSQL serialization failure or deadlock, or SQLite's "database is
+        locked" after the busy timeout, rolls the whole transaction back — nothing
+        is half-applied — and ``work`` runs again on a fresh session, up to
+        ``attempts`` times (then :class:`ConflictError`). ``work`` must therefore
+        have no effect outside the session.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == attempts:
+                    raise ConflictError(
+                        f"the database kept aborting the operation ({first_line(exc.orig)}); "
+                        "nothing written, retry"
+                    ) from None
+                time.sleep(random.uniform(0, 0.05 * attempt))
+        raise AssertionError("unreachable")
+
     def close(self) -> None:
         """Release the engine's connections."""
         self.engine.dispose()
@@ -129,6 +164,14 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """True for an error that rolled the transaction back and may not recur on a rerun."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def open_database(settings: Settings) -> Database:

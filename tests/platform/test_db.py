@@ -258,3 +258,51 @@ def test_another_household_key_is_refused(database):
         check_household_key(s, b"first key")
         with pytest.raises(InputError, match="JESSR_HOUSEHOLD_KEY"):
             check_household_key(s, b"another key")
+
+
+class _Aborted(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"aborted ({sqlstate})")
+        self.sqlstate = sqlstate
+
+
+def test_run_retries_transient_aborts_and_writes_once(database):
+    from sqlalchemy.exc import OperationalError as DbOperationalError
+
+    from engine.db.session import Database
+
+    db = Database(database.engine)
+    calls = []
+
+    def work(session):
+        calls.append(1)
+        session.add(Organization(code=f"o{len(calls)}", name="O", region_code="TN-11"))
+        session.flush()
+        if len(calls) < 3:  # the first two attempts are aborted after writing
+            raise DbOperationalError("COMMIT", {}, _Aborted("40001" if calls == [1] else "40P01"))
+        return "done"
+
+    assert db.run(work) == "done"
+    with database.session() as s:
+        assert s.execute(select(Organization.code)).scalars().all() == ["o3"]
+
+
+def test_run_gives_up_with_a_conflict_and_passes_other_errors(database):
+    from sqlalchemy.exc import OperationalError as DbOperationalError
+
+    from engine.db.session import Database
+    from engine.errors import ConflictError
+
+    db = Database(database.engine)
+
+    def always(session):
+        raise DbOperationalError("COMMIT", {}, _Aborted("40001"))
+
+    with pytest.raises(ConflictError, match="nothing written"):
+        db.run(always, attempts=2)
+
+    def broken(session):
+        raise DbOperationalError("SELECT", {}, _Aborted("42P01"))
+
+    with pytest.raises(DbOperationalError):
+        db.run(broken)
