@@ -64,16 +64,20 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot archive a value of type {type(value).__name__}")
 
 
+# One encoder for every call: json.dumps with options builds a new encoder each
+# time, which costs a third of `audit verify`'s time over a long archive.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=False,
+    allow_nan=False,
+    default=_json_default,
+)
+
+
 def canonical_json(value: Any) -> str:
     """``value`` as canonical JSON: sorted keys, no whitespace, UTF-8, no NaN."""
-    return json.dumps(
-        value,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_json_default,
-    )
+    return _ENCODER.encode(value)
 
 
 def _sha256(text: str) -> str:
@@ -280,50 +284,43 @@ def verify(session: Session, expected_head: str | None = None) -> Verification:
         return Verification(False, count, head_value, seq, problem)
 
     for row in _rows(session):
-        if row.seq != expected_seq:
-            if row.seq > expected_seq:
+        (seq, at, actor, action, entity_type, entity_id, before, after, personal, digest,
+         prev_hash, stored) = row  # fmt: skip
+        if seq != expected_seq:
+            if seq > expected_seq:
                 missing = (
                     f"event {expected_seq}"
-                    if row.seq == expected_seq + 1
-                    else f"events {expected_seq}–{row.seq - 1}"
+                    if seq == expected_seq + 1
+                    else f"events {expected_seq}–{seq - 1}"
                 )
                 return bad(
                     expected_seq,
                     f"event {expected_seq}: missing ({missing} deleted: the chain goes "
-                    f"from {expected_seq - 1} to {row.seq})",
+                    f"from {expected_seq - 1} to {seq})",
                 )
-            return bad(row.seq, f"event {row.seq}: out of sequence (expected {expected_seq})")
-        if head_value is not None and row.seq > head_value.seq:
+            return bad(seq, f"event {seq}: out of sequence (expected {expected_seq})")
+        if head_value is not None and seq > head_value.seq:
             return bad(
-                row.seq,
-                f"event {row.seq}: beyond the chain head (event {head_value.seq}): "
+                seq,
+                f"event {seq}: beyond the chain head (event {head_value.seq}): "
                 "inserted outside the chain",
             )
-        if row.prev_hash != prev:
+        if prev_hash != prev:
             return bad(
-                row.seq,
-                f"event {row.seq}: its link to event {row.seq - 1} is broken "
+                seq,
+                f"event {seq}: its link to event {seq - 1} is broken "
                 "(an event was inserted, deleted or reordered here)",
             )
-        if row.personal is not None and _sha256(row.personal) != row.personal_digest:
-            return bad(row.seq, f"event {row.seq}: personal data does not match its digest")
+        if personal is not None and _sha256(personal) != digest:
+            return bad(seq, f"event {seq}: personal data does not match its digest")
         computed = event_hash(
-            row.prev_hash,
-            row.seq,
-            row.at,
-            row.actor,
-            row.action,
-            row.entity_type,
-            row.entity_id,
-            row.before,
-            row.after,
-            row.personal_digest,
+            prev_hash, seq, at, actor, action, entity_type, entity_id, before, after, digest
         )
-        if computed != row.hash:
-            return bad(row.seq, f"event {row.seq}: content does not match its hash (edited)")
-        if not seen_expected and row.hash == expected_head:
+        if computed != stored:
+            return bad(seq, f"event {seq}: content does not match its hash (edited)")
+        if not seen_expected and stored == expected_head:
             seen_expected = True
-        prev = row.hash
+        prev = stored
         expected_seq += 1
         count += 1
     last_seq = expected_seq - 1
