@@ -83,3 +83,15 @@ def test_a_bad_setting_is_one_line_exit_2(database, monkeypatch):
         result.err.strip()
         == "jessr: JESSR_DUPLICATE_WINDOW_DAYS: expected a whole number of days, got 'soon'"
     )
+
+
+def test_db_upgrade_creates_the_default_database_under_var(tmp_path: Path, monkeypatch, capsys):
+    from engine.cli import main
+
+    monkeypatch.delenv("JESSR_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["audit", "head"]) == 2
+    assert "jessr db upgrade" in capsys.readouterr().err
+    assert main(["db", "upgrade"]) == 0
+    assert (tmp_path / "var" / "jessr.db").is_file()
+    assert main(["audit", "verify"]) == 0
