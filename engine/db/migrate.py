@@ -6,6 +6,7 @@ installed wheel migrates its database without a checkout or an ini file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -78,14 +79,18 @@ class UpgradeResult:
 def upgrade_database(settings: Settings) -> UpgradeResult:
     """Migrate the configured database to head and sync the reference data; idempotent.
 
-    Creates the SQLite file (and its folder) when absent.
+    Creates the SQLite file (mode 0600) and its folder when absent.
     """
     from engine.db.seed import seed_reference
     from engine.db.session import describe_url, first_line, make_engine, parse_url
 
     url = parse_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The file holds personal data: created private (SQLite gives its -wal and
+        # -shm files the same permissions).
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = make_engine(url)
     try:
         with engine.begin() as conn:

@@ -94,4 +94,5 @@ def test_db_upgrade_creates_the_default_database_under_var(tmp_path: Path, monke
     assert "jessr db upgrade" in capsys.readouterr().err
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "var" / "jessr.db").is_file()
+    assert stat.S_IMODE((tmp_path / "var" / "jessr.db").stat().st_mode) == 0o600
     assert main(["audit", "verify"]) == 0
