@@ -25,6 +25,7 @@ import contextlib
 import getpass
 import os
 import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from engine.errors import InputError
 
 DEFAULT_RETENTION_DAYS = 180
 DEFAULT_DUPLICATE_WINDOW_DAYS = 14
+KEY_BYTES = 32
+_HEX = frozenset(string.hexdigits)
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,19 @@ class Settings:
     def secret_key(self) -> bytes:
         """``JESSR_SECRET_KEY``, else ``var/secret.key`` (generated once, mode 0600)."""
         if self.secret_key_text:
-            return self.secret_key_text.encode("utf-8")
+            return key_from_text("JESSR_SECRET_KEY", self.secret_key_text)
         return _key_file(self.var_dir / "secret.key")
 
     @property
     def household_key(self) -> bytes:
-        """``JESSR_HOUSEHOLD_KEY``, else ``var/household.key`` (generated once, mode 0600)."""
+        """``JESSR_HOUSEHOLD_KEY``, else ``var/household.key`` (generated once, mode 0600).
+
+        The same rules as ``engine.households.load_or_create_key``: a value of 64 or
+        more hex digits is decoded, another value is its UTF-8 bytes; the file holds
+        32 raw random bytes.
+        """
         if self.household_key_text:
-            return self.household_key_text.encode("utf-8")
+            return key_from_text("JESSR_HOUSEHOLD_KEY", self.household_key_text)
         return _key_file(self.var_dir / "household.key")
 
 
@@ -111,34 +119,39 @@ def _login_actor() -> str:
         return "cli"
 
 
+def key_from_text(name: str, value: str) -> bytes:
+    """The key an environment value stands for: hex decoded (64+ hex digits), else UTF-8."""
+    if len(value) >= 2 * KEY_BYTES and len(value) % 2 == 0 and set(value) <= _HEX:
+        return bytes.fromhex(value)
+    return value.encode("utf-8")
+
+
 def _key_file(path: Path) -> bytes:
-    """Read the key in ``path``, creating it (32 random bytes, hex, mode 0600) if absent.
+    """Read the key in ``path``, creating it (32 random bytes, mode 0600) if absent.
 
     Two processes starting at once must end with one key: the new key is written to a
     private temporary file and hard-linked into place, which fails if the other
     process linked first (then its key is read).
     """
-    try:
-        return _read_key(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # the other process's key wins
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
-    text = path.read_text(encoding="ascii").strip()
-    if not text:
-        raise InputError(f"{path}: key file is empty (restore it from its backup)")
-    return text.encode("ascii")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            os.write(fd, secrets.token_bytes(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            with contextlib.suppress(FileExistsError):  # the other process's key wins
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES // 2:
+        raise InputError(
+            f"{path}: the key is too short ({len(key)} bytes, expected {KEY_BYTES}); "
+            "restore it from its backup"
+        )
+    return key

@@ -11,7 +11,8 @@ from engine.db.base import Base, Timestamp, utcnow
 
 
 class GeocodeCache(Base):
-    """A geocoder's answer to ``query``: coordinates, or ``found = False``.
+    """A geocoder's answer to ``query`` (``engine.geocode.cache_key`` of an address):
+    coordinates and the service's description, or ``found = False``.
 
     A miss is cached too (a row whose place cannot be found stays a bad row without
     asking the service again). Queries are addresses, so they are personal data
@@ -26,4 +27,5 @@ class GeocodeCache(Base):
     found: Mapped[bool] = mapped_column()
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    display_name: Mapped[str | None] = mapped_column(Text)  # the service's description
     fetched_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

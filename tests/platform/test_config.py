@@ -36,13 +36,15 @@ def test_environment_overrides(tmp_path: Path):
     assert s.database_url == "postgresql://x@h/db"
     assert s.retention_days == 30 and s.duplicate_window_days == 7
     assert s.household_key == b"k" and s.actor == "coordinator@example.org"
+    hex_key = "ab" * 32  # 64 hex digits: the key's bytes, as `openssl rand -hex 32` prints
+    assert Settings.from_env({"JESSR_HOUSEHOLD_KEY": hex_key}).household_key == bytes(32 * [0xAB])
     assert not (tmp_path / "var").exists()  # an environment key writes no file
 
 
 def test_key_files_are_generated_once_private(tmp_path: Path):
     s = Settings.from_env({}, cwd=tmp_path)
     key = s.household_key
-    assert len(key) == 64
+    assert len(key) == 32
     path = tmp_path / "var" / "household.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert Settings.from_env({}, cwd=tmp_path).household_key == key
@@ -54,7 +56,7 @@ def test_processes_starting_at_once_share_one_key(tmp_path: Path):
     root = Path(__file__).resolve().parents[2]
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); from engine.config import Settings; "
-        "print(Settings.from_env({}, cwd=sys.argv[2]).household_key.decode())"
+        "print(Settings.from_env({}, cwd=sys.argv[2]).household_key.hex())"
     )
     procs = [
         subprocess.Popen(

@@ -179,6 +179,7 @@ def upgrade() -> None:
         sa.Column("found", sa.Boolean(), nullable=False),
         sa.Column("lat", sa.Float(), nullable=True),
         sa.Column("lon", sa.Float(), nullable=True),
+        sa.Column("display_name", sa.Text(), nullable=True),
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_geocode_cache")),
         sa.UniqueConstraint("query", name=op.f("uq_geocode_cache_query")),
