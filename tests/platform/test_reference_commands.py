@@ -267,3 +267,56 @@ def test_user_add_refuses_bad_input(database, argv, stdin, code, words):
 def test_a_bad_role_is_a_usage_error(database):
     result = database.cli("user", "add", "a@example.org", "--role", "king")
     assert result.code == 2 and "invalid choice" in result.err
+
+
+def test_racing_processes_add_one_organization_and_the_others_conflict(database):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, **database.env(), "PYTHONPATH": str(root)}
+    argv = [sys.executable, "-m", "engine.cli", "org", "add", "crt", "--region", "TN-11"]
+    procs = [
+        subprocess.Popen(
+            [*argv, "--name", f"Name {k}"],
+            cwd=database.workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(4)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 3, 3, 3], outs
+    for (_out, err), p in zip(outs, procs, strict=True):
+        if p.returncode == 3:
+            assert len(err.strip().splitlines()) == 1 and "crt" in err, err
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Organization)) == 1
+    assert len(_events(database, "organization.add")) == 1
+    assert database.cli("audit", "verify").code == 0
+
+
+def test_an_integrity_error_at_commit_is_a_conflict_and_nothing_is_written(database, monkeypatch):
+    # What a lost race looks like: the row appeared between the check and the insert.
+    from engine.commands._common import operation
+    from engine.errors import ConflictError
+
+    _ok(database.cli("org", "add", "crt", "--name", "CRT", "--region", "TN-11"))
+    with database.session() as s:
+        before = audit.head(s)
+    with (
+        pytest.raises(ConflictError, match="nothing written"),
+        operation(database.settings()) as (settings, s),
+    ):
+        s.add(Organization(code="other", name="O", region_code="TN-11"))
+        s.flush()
+        audit.record(s, settings.actor, "organization.add", "organization", "x")
+        s.add(Organization(code="crt", name="CRT again", region_code="TN-11"))
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Organization)) == 1
+        assert audit.head(s) == before
