@@ -197,6 +197,16 @@ def erase_personal(session: Session, seqs: list[int]) -> int:
     return erased
 
 
+def events_of(session: Session, entity_type: str, entity_id: object) -> list[AuditEvent]:
+    """Every event about one entity, oldest first (what ``jessr trace`` tells)."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+        .order_by(AuditEvent.seq)
+    )
+    return list(session.execute(query).scalars())
+
+
 def personal_data(event: AuditEvent) -> Any:
     """The personal data an event carries, or None (none given, or erased)."""
     if event.personal is None:

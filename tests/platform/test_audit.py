@@ -280,3 +280,16 @@ def test_postgresql_refuses_to_rewrite_the_archive(database, statement):
     with pytest.raises(DBAPIError, match="refused"), database.engine.begin() as conn:
         conn.execute(text(statement))
     assert _verify(database).ok
+
+
+def test_events_of_one_entity_in_order(database):
+    with database.session() as s:
+        audit.record(s, "a", "lot.add", "lot", 7, after={"q": 1})
+        audit.record(s, "a", "lot.add", "lot", 8, after={"q": 5})
+        audit.record(s, "b", "lot.update", "lot", "7", before={"q": 1}, after={"q": 2})
+        s.commit()
+        story = audit.events_of(s, "lot", 7)
+        assert [(e.action, e.actor, json.loads(e.after)) for e in story] == [
+            ("lot.add", "a", {"q": 1}),
+            ("lot.update", "b", {"q": 2}),
+        ]
