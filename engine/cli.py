@@ -22,6 +22,7 @@ import typing
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import JessrError
 from engine.scenario.errors import ScenarioError
 
 EXIT_INVALID = 2
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines():
             print(f"jessr: {line}", file=sys.stderr)
         return EXIT_INVALID
+    except JessrError as exc:  # the platform's errors carry their exit status
+        print(f"jessr: {exc}", file=sys.stderr)
+        return exc.exit_code
     except OSError as exc:
         print(f"jessr: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_INVALID
@@ -139,6 +143,9 @@ def _parser() -> argparse.ArgumentParser:
         "bench-routing",
         help="routing benchmark runner: FILE... --time-limit S [--solver NAME] (JSON lines)",
     )
+    from engine.commands import register_all
+
+    register_all(sub)  # the platform's commands, one module each in engine/commands/
     return parser
 
 

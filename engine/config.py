@@ -1,0 +1,157 @@
+"""Platform configuration, read from the environment (the spec's Configuration table).
+
+- ``JESSR_DATABASE_URL``: SQLAlchemy URL (default ``sqlite:///<cwd>/var/jessr.db``;
+  ``postgresql://…`` uses psycopg 3).
+- ``JESSR_BROKER_URL``: Celery broker (default none: everything in-process).
+- ``JESSR_SECRET_KEY``: web sessions and signed links (default ``var/secret.key``,
+  generated once, mode 0600).
+- ``JESSR_HOUSEHOLD_KEY``: HMAC key of household pseudonyms (default
+  ``var/household.key``, generated once, mode 0600).
+- ``JESSR_GEOCODER``: ``nominatim+https://host`` or ``nominatim+http://127.0.0.1:PORT``
+  (default none).
+- ``JESSR_RETENTION_DAYS``: days personal data is kept after a request closes (180).
+- ``JESSR_DUPLICATE_WINDOW_DAYS``: days within which a second open request of one
+  household and category is refused (14).
+- ``JESSR_ACTOR``: the actor the command line records for its changes
+  (default ``cli:<login name>``).
+
+The household key is kept outside the database on purpose: a database dump alone
+cannot be used to test guessed identifiers against the pseudonyms.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import InputError
+
+DEFAULT_RETENTION_DAYS = 180
+DEFAULT_DUPLICATE_WINDOW_DAYS = 14
+KEY_BYTES = 32
+_HEX = frozenset(string.hexdigits)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The platform's settings; build with :meth:`from_env`."""
+
+    base_dir: Path
+    database_url: str
+    broker_url: str | None = None
+    geocoder: str | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    duplicate_window_days: int = DEFAULT_DUPLICATE_WINDOW_DAYS
+    actor: str = "cli"
+    secret_key_text: str | None = field(default=None, repr=False)
+    household_key_text: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, cwd: str | os.PathLike[str] | None = None
+    ) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``), relative to ``cwd``."""
+        env = os.environ if environ is None else environ
+        base = Path(cwd if cwd is not None else os.getcwd()).resolve()
+        url = env.get("JESSR_DATABASE_URL") or f"sqlite:///{base / 'var' / 'jessr.db'}"
+        return cls(
+            base_dir=base,
+            database_url=url,
+            broker_url=env.get("JESSR_BROKER_URL") or None,
+            geocoder=env.get("JESSR_GEOCODER") or None,
+            retention_days=_nonnegative(env, "JESSR_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
+            duplicate_window_days=_nonnegative(
+                env, "JESSR_DUPLICATE_WINDOW_DAYS", DEFAULT_DUPLICATE_WINDOW_DAYS
+            ),
+            actor=env.get("JESSR_ACTOR") or _login_actor(),
+            secret_key_text=env.get("JESSR_SECRET_KEY") or None,
+            household_key_text=env.get("JESSR_HOUSEHOLD_KEY") or None,
+        )
+
+    @property
+    def var_dir(self) -> Path:
+        """The working directory's ``var/`` folder (default database, key files)."""
+        return self.base_dir / "var"
+
+    @property
+    def secret_key(self) -> bytes:
+        """``JESSR_SECRET_KEY``, else ``var/secret.key`` (generated once, mode 0600)."""
+        if self.secret_key_text:
+            return key_from_text("JESSR_SECRET_KEY", self.secret_key_text)
+        return _key_file(self.var_dir / "secret.key")
+
+    @property
+    def household_key(self) -> bytes:
+        """``JESSR_HOUSEHOLD_KEY``, else ``var/household.key`` (generated once, mode 0600).
+
+        The same rules as ``engine.households.load_or_create_key``: a value of 64 or
+        more hex digits is decoded, another value is its UTF-8 bytes; the file holds
+        32 raw random bytes.
+        """
+        if self.household_key_text:
+            return key_from_text("JESSR_HOUSEHOLD_KEY", self.household_key_text)
+        return _key_file(self.var_dir / "household.key")
+
+
+def _nonnegative(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{name}: expected a whole number of days, got {text!r}") from None
+    if value < 0:
+        raise InputError(f"{name}: expected a whole number of days >= 0, got {text!r}")
+    return value
+
+
+def _login_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli"
+
+
+def key_from_text(name: str, value: str) -> bytes:
+    """The key an environment value stands for: hex decoded (64+ hex digits), else UTF-8."""
+    if len(value) >= 2 * KEY_BYTES and len(value) % 2 == 0 and set(value) <= _HEX:
+        return bytes.fromhex(value)
+    return value.encode("utf-8")
+
+
+def _key_file(path: Path) -> bytes:
+    """Read the key in ``path``, creating it (32 random bytes, mode 0600) if absent.
+
+    Two processes starting at once must end with one key: the new key is written to a
+    private temporary file and hard-linked into place, which fails if the other
+    process linked first (then its key is read).
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            os.write(fd, secrets.token_bytes(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            with contextlib.suppress(FileExistsError):  # the other process's key wins
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES // 2:
+        raise InputError(
+            f"{path}: the key is too short ({len(key)} bytes, expected {KEY_BYTES}); "
+            "restore it from its backup"
+        )
+    return key

@@ -1,0 +1,36 @@
+"""The platform's error classes, each with the exit status the spec gives it.
+
+Services raise these; the command line (the operation boundary) prints the message
+as one ``jessr: …`` line on stderr and exits with :attr:`JessrError.exit_code`.
+Nothing is written when one is raised: the boundary rolls the transaction back.
+"""
+
+from __future__ import annotations
+
+
+class JessrError(Exception):
+    """Base of the errors a command reports in one line (never a traceback)."""
+
+    exit_code = 1
+
+
+class CheckFailed(JessrError):
+    """A check found a problem (``audit verify``, a ``batch replay`` that differs): exit 1."""
+
+    exit_code = 1
+
+
+class InputError(JessrError):
+    """Invalid input or usage; nothing written: exit 2."""
+
+    exit_code = 2
+
+
+class NotMigrated(InputError):
+    """The database is missing or not at the code's schema revision: exit 2."""
+
+
+class ConflictError(JessrError):
+    """The state does not allow the operation (or changed under it); nothing written: exit 3."""
+
+    exit_code = 3
