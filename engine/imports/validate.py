@@ -36,7 +36,9 @@ and messages (:mod:`engine.scenario.rules`); what is particular to a spreadsheet
   at row 1; the rows' cells in that column are then not reported again.
 
 The ``household`` value is never echoed: its issues show ``"(hidden)"``, and so does
-any issue whose value equals the row's household cell (an ID typed in another column).
+any issue of the row whose value holds the household identifier (compared
+normalised; an ID typed into another column, or inside another value, when it is at
+least 4 characters long). Within a row, issues follow the schema's column order.
 """
 
 from __future__ import annotations
@@ -311,25 +313,58 @@ _PARSERS: Mapping[str, Callable[[str], Any]] = {
 
 
 class _Row:
-    """One row's cells: raw text, parsed values, and the row's issues."""
+    """One row's cells: raw text, parsed values, and the row's problems."""
 
-    __slots__ = ("issues", "number", "raw", "values")
+    __slots__ = ("number", "problems", "raw", "values")
 
     def __init__(self, number: int) -> None:
         self.number = number
         self.raw: dict[str, str | None] = {}  # column in the header -> cell text
         self.values: dict[str, Any] = {}  # column -> parsed value (good, non-empty cells)
-        self.issues: list[ImportIssue] = []
+        self.problems: list[tuple[str, str | None, str]] = []  # (column, cell, reason)
 
     def add(self, column: str, value: str | None, reason: str) -> None:
-        shown = HIDDEN if column == HOUSEHOLD and value is not None else echo(value)
-        self.issues.append(ImportIssue(self.number, column, shown, reason))
+        self.problems.append((column, value, reason))
 
     def has(self, column: str) -> bool:
         return self.raw.get(column) is not None
 
     def good(self, *columns: str) -> bool:
         return all(column in self.values for column in columns)
+
+    def issues(self, order: Mapping[str, int]) -> list[ImportIssue]:
+        """The problems as issues in column order, household identifiers hidden."""
+        household = self.raw.get(HOUSEHOLD)
+        hidden = _hidden_form(household) if household is not None else None
+        out = []
+        for column, value, reason in sorted(self.problems, key=lambda p: order.get(p[0], 99)):
+            if value is not None and (
+                column == HOUSEHOLD or (hidden is not None and _reveals(value, hidden))
+            ):
+                shown: str | None = HIDDEN
+            else:
+                shown = echo(value)
+            out.append(ImportIssue(self.number, column, shown, reason))
+        return out
+
+
+_MIN_HIDDEN = 4  # shorter identifiers are hidden only where a value equals them
+
+
+def _hidden_form(household: str) -> str:
+    try:
+        return normalise(household)
+    except ValueError:
+        return household
+
+
+def _reveals(value: str, hidden: str) -> bool:
+    """Whether a cell shows the household identifier (whole, or inside it)."""
+    try:
+        seen = normalise(value)
+    except ValueError:
+        return False
+    return seen == hidden or (len(hidden) >= _MIN_HIDDEN and hidden in seen)
 
 
 def validate(
@@ -353,6 +388,7 @@ def validate(
     issues, positions = _header(spec, table, fill)
     today = today or date.today()
     build = _BUILDERS[spec.kind]
+    order = {name: position for position, name in enumerate(spec.columns)}
     records: list[Record] = []
     first_of_key: dict[tuple[Any, ...], int] = {}
     households: dict[tuple[str, str], list[tuple[date, int, str]]] = {}
@@ -383,12 +419,8 @@ def validate(
         _check_key(spec, cells, first_of_key)
         if spec.kind is Kind.REQUESTS:
             _check_household(cells, households, duplicate_window_days, today)
-        if cells.issues:
-            household = cells.raw.get(HOUSEHOLD)
-            for issue in cells.issues:
-                if household is not None and issue.value == echo(household):
-                    issue = ImportIssue(issue.row, issue.column, HIDDEN, issue.reason)
-                issues.append(issue)
+        if cells.problems:
+            issues.extend(cells.issues(order))
         elif record is not None:
             records.append(record)
     return Validated(spec.kind, tuple(records), tuple(issues))
@@ -517,7 +549,7 @@ def _organization(cells: _Row, positions: Mapping[str, int]) -> Record | None:
     v = cells.values
     if v.get("parent") is not None and v.get("parent") == v.get("code"):
         cells.add("parent", cells.raw["parent"], "an organization cannot be its own parent")
-    if cells.issues or not cells.good("code", "name", "region"):
+    if cells.problems or not cells.good("code", "name", "region"):
         return None
     return OrganizationRecord(cells.number, v["code"], v["name"], v["region"], v.get("parent"))
 
@@ -525,7 +557,7 @@ def _organization(cells: _Row, positions: Mapping[str, int]) -> Record | None:
 def _site(cells: _Row, positions: Mapping[str, int]) -> Record | None:
     _latlon_or_address(cells, positions)
     v = cells.values
-    if cells.issues or not cells.good("org", "code", "name", "region"):
+    if cells.problems or not cells.good("org", "code", "name", "region"):
         return None
     return SiteRecord(
         cells.number,
@@ -556,7 +588,7 @@ def _lot(cells: _Row, positions: Mapping[str, int]) -> Record | None:
     elif "site" in positions:
         cells.add("site", None, "missing value (give site, or lat, lon and region)")
     v = cells.values
-    if cells.issues or not cells.good("org", "ref", "category", "quantity"):
+    if cells.problems or not cells.good("org", "ref", "category", "quantity"):
         return None
     return LotRecord(
         cells.number,
@@ -580,7 +612,7 @@ def _request(cells: _Row, positions: Mapping[str, int]) -> Record | None:
     window = _interval(cells, "window_start", "window_end", (DAY_START, DAY_END))
     v = cells.values
     required = ("org", "ref", HOUSEHOLD, "category", "quantity", "priority", "region")
-    if cells.issues or not cells.good(*required):
+    if cells.problems or not cells.good(*required):
         return None
     given = cells.has("window_start") or cells.has("window_end")
     return RequestRecord(
@@ -606,7 +638,7 @@ def _volunteer(cells: _Row, positions: Mapping[str, int]) -> Record | None:
     shift = _interval(cells, "shift_start", "shift_end", (DAY_START, DAY_END))
     v = cells.values
     required = ("org", "ref", "name", "lat", "lon", "capacity_kg", "shift_start", "shift_end")
-    if cells.issues or not cells.good(*required):
+    if cells.problems or not cells.good(*required):
         return None
     dates, weekdays = v.get("days", ((), ()))
     return VolunteerRecord(
