@@ -4,8 +4,9 @@ A file is ``.csv`` (UTF-8, comma-separated, header row; a byte-order mark is
 tolerated) or ``.xlsx`` (the first sheet), as ``shared/spec/platform.md`` says.
 Reading goes through pandas (XLSX with its ``calamine`` engine) with no type guessing
 at all: every cell arrives as the text it shows, so an identifier such as ``007``
-keeps its leading zeros and ``NA`` is the text "NA", not a missing value. Validation (:mod:`engine.imports.validate`)
-parses numbers, dates and times itself, with its own messages.
+keeps its leading zeros and ``NA`` is the text "NA", not a missing value. Validation
+(:mod:`engine.imports.validate`) parses numbers, dates and times itself, with its own
+messages.
 
 What a cell becomes:
 

@@ -17,7 +17,8 @@ A row given by ``address`` only has ``lat``/``lon`` ``None`` until
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 
@@ -165,3 +166,42 @@ class VolunteerRecord:
 
 
 Record = OrganizationRecord | SiteRecord | LotRecord | RequestRecord | VolunteerRecord
+
+
+def record_values(record: Record) -> dict[str, object]:
+    """The record's stored fields as JSON values, for comparison and the archive.
+
+    Everything but ``row`` (where the record was in the file, not what it says) and a
+    request's ``household`` (never stored in clear: the caller adds the pseudonym);
+    dates become ISO strings, tuples lists. Two imports of the same row give equal
+    dicts, so ``changes(stored, record_values(record))`` tells updated from unchanged
+    and gives the audit event's before/after.
+    """
+    out: dict[str, object] = {}
+    for spec in fields(record):
+        if spec.name in ("row", "household"):
+            continue
+        out[spec.name] = _json_value(getattr(record, spec.name))
+    return out
+
+
+def changes(
+    before: Mapping[str, object], after: Mapping[str, object]
+) -> dict[str, tuple[object, object]]:
+    """``{field: (old, new)}`` for every field of ``after`` whose value differs in ``before``.
+
+    A field missing from ``before`` counts as ``None``. Empty: the row is unchanged.
+    """
+    return {
+        name: (before.get(name), value)
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_json_value(item) for item in value]
+    return value
