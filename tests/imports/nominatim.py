@@ -81,7 +81,7 @@ def nominatim() -> Iterator[FakeNominatim]:
             pass  # keep the test output clean
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     state.url = f"nominatim+http://127.0.0.1:{server.server_address[1]}"
     try:
