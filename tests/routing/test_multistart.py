@@ -18,8 +18,7 @@ from routing.feasibility import alone_feasibility
 from routing.parallel import solve_part
 from routing.portfolio import solve_portfolio
 from routing.problem import RoutingProblem
-from tests.routing.conftest import random_problem
-from tests.routing.test_solve import assert_valid
+from tests.helpers.routing import assert_valid, random_problem
 
 PARAMS = SolveParams(time_limit=3.0, workers=2, max_iterations=30)
 
@@ -159,8 +158,8 @@ def test_a_search_as_late_as_this_process_is_still_heard(
 def test_two_searches_are_valid_reproducible_and_never_worse_than_one(
     problem: RoutingProblem, pool: ProcessPoolExecutor
 ) -> None:
-    two = SolveParams(time_limit=3.0, workers=2, searches=2, max_iterations=30)
-    one = SolveParams(time_limit=3.0, workers=1, searches=1, max_iterations=30)
+    two = SolveParams(workers=2, searches=2, iterations=30)
+    one = SolveParams(workers=1, searches=1, iterations=30)
     first = solve(problem, two, seed=4, executor=pool)
     again = solve(problem, two, seed=4, executor=pool)
     alone = solve(problem, one, seed=4)
@@ -224,10 +223,8 @@ def test_searches_start_cold_only_on_distance_only_problems() -> None:
 
 def test_two_searches_on_a_distance_only_problem_are_valid_and_never_worse() -> None:
     problem = random_problem(8, shipments=10, vehicles=3, required=True)
-    one = solve(problem, SolveParams(time_limit=3.0, workers=2, max_iterations=30), seed=0)
-    two = solve(
-        problem, SolveParams(time_limit=3.0, workers=2, max_iterations=30, searches=2), seed=0
-    )
+    one = solve(problem, SolveParams(workers=2, iterations=30), seed=0)
+    two = solve(problem, SolveParams(workers=2, iterations=30, searches=2), seed=0)
     assert_valid(problem, two)
     key = (two.metrics.served, round(two.metrics.delivered_value, 6), -two.metrics.distance)
     assert key >= (one.metrics.served, round(one.metrics.delivered_value, 6), -one.metrics.distance)

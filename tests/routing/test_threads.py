@@ -6,8 +6,7 @@ import pytest
 
 from routing import SolveParams, solve
 from routing.parallel import solve_part
-from tests.routing.conftest import random_problem
-from tests.routing.test_solve import assert_valid
+from tests.helpers.routing import assert_valid, random_problem
 
 
 @pytest.mark.parametrize("workers", [1, 2])
