@@ -30,6 +30,11 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# The suite without the tests marked slow (`make test` runs them all).
+.PHONY: test-fast
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
 bench: install
 	$(BIN)/python -m bench.matching --out BENCHMARKS.md
 

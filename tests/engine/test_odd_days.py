@@ -28,18 +28,13 @@ from engine.scenario.model import Scenario
 from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
 from engine.solve import solve_scenario
+from routing.result import DropReason
+from tests.helpers.days import scenario_doc
 
 # Reasons that claim no volunteer could carry the allocation even alone.
 ALONE_IMPOSSIBLE = {"outside_shift", "window", "too_heavy", "unreachable"}
-REASONS = {
-    "no_volunteers",
-    "no_volunteer_capacity",
-    "outside_shift",
-    "window",
-    "too_heavy",
-    "unreachable",
-    "time_limit",
-}
+# Every reason the README lists (test_engine_api pins the enum to them).
+REASONS = {reason.value for reason in DropReason}
 # Places the days are built around: Tunis, the antimeridian, near the pole.
 CENTRES = ((36.8065, 10.1815), (0.0, 179.995), (89.95, 0.0))
 
@@ -116,15 +111,13 @@ def odd_day(seed: int) -> dict:
         "unit_minutes": rng.choice((0, 0.5, 5)),
         "road_factor": rng.choice((1.0, 1.3)),
     }
-    return {
-        "version": 1,
-        "date": "2026-11-28",
-        "categories": categories,
-        "supplies": supplies,
-        "requests": requests,
-        "volunteers": volunteers,
-        "policy": policy,
-    }
+    return scenario_doc(
+        categories=categories,
+        supplies=supplies,
+        requests=requests,
+        volunteers=volunteers,
+        policy=policy,
+    )
 
 
 SEEDS = range(12)

@@ -1,6 +1,8 @@
-"""Checks of an engine outcome against the independent plan checker."""
+"""Scenario documents for engine tests, and the plan check of an outcome."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from engine.checker import CheckReport, check_plan
 from engine.scenario.model import Scenario
@@ -13,3 +15,9 @@ def assert_plan_valid(scenario: Scenario, outcome: SolveOutcome) -> CheckReport:
     report = check_plan(scenario, plan_to_dict(outcome.plan))
     assert report.valid, report.violations[:5]
     return report
+
+
+def scenario_doc(**sections: Any) -> dict[str, Any]:
+    """A scenario document (exchange format, version 1) for the test day
+    2026-11-28 with these sections (``supplies=[...]``, ``requests=[...]``, ...)."""
+    return {"version": 1, "date": "2026-11-28", **sections}

@@ -114,14 +114,14 @@ def test_each_backend_alone_gives_valid_routes(
     backend: str, make_problem: Callable[..., RoutingProblem]
 ) -> None:
     problem = make_problem(7, shipments=9, vehicles=2, stop_time=5.0)
-    result = solve(problem, SolveParams(time_limit=0.5, backends=(backend,)), seed=1)
+    result = solve(problem, SolveParams(iterations=50, backends=(backend,)), seed=1)
     assert_valid(problem, result)
     assert result.metrics.served > 0
 
 
 def test_decomposition_gives_valid_routes() -> None:
     problem = random_problem(21, shipments=40, vehicles=6)
-    params = SolveParams(time_limit=3.0, decompose_above=20, part_size=15, workers=2)
+    params = SolveParams(iterations=50, decompose_above=20, part_size=15, workers=2)
     result = solve(problem, params, seed=0)
     assert_valid(problem, result)
     assert result.metrics.backend.startswith("decomposed")

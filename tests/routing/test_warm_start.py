@@ -22,10 +22,10 @@ REGIONAL = SolveParams(
 
 def test_steps_round_trip_and_unknown_ids_are_skipped() -> None:
     problem = random_problem(3, shipments=10, vehicles=3)
-    result = solve(problem, SolveParams(time_limit=1.0), seed=0)
+    result = solve(problem, GOOD, seed=0)
     steps = to_steps(result)
     routes = to_routes(problem, steps)
-    again = to_steps(solve(problem, SolveParams(time_limit=0.5), seed=1, initial=steps))
+    again = to_steps(solve(problem, WEAK, seed=1, initial=steps))
     assert sum(len(n) for n in routes.values()) == sum(len(s) for s in steps.values())
     junk = {"nobody": [("A0", "pickup")], **{v: [*s, ("A99", "pickup")] for v, s in steps.items()}}
     assert to_routes(problem, junk) == routes
