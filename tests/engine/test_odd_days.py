@@ -29,7 +29,7 @@ from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
 from engine.solve import solve_scenario
 from routing.result import DropReason
-from tests.helpers.days import scenario_doc
+from tests.helpers.days import clock, scenario_doc
 
 # Reasons that claim no volunteer could carry the allocation even alone.
 ALONE_IMPOSSIBLE = {"outside_shift", "window", "too_heavy", "unreachable"}
@@ -37,11 +37,6 @@ ALONE_IMPOSSIBLE = {"outside_shift", "window", "too_heavy", "unreachable"}
 REASONS = {reason.value for reason in DropReason}
 # Places the days are built around: Tunis, the antimeridian, near the pole.
 CENTRES = ((36.8065, 10.1815), (0.0, 179.995), (89.95, 0.0))
-
-
-def _clock(minutes: int) -> str:
-    minutes = max(0, min(1440, minutes))
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def odd_day(seed: int) -> dict:
@@ -90,7 +85,7 @@ def odd_day(seed: int) -> dict:
         r["filed"] = rng.choice(("2026-10-01", "2026-11-28", "2026-12-01"))
         if rng.random() < 0.5:
             start = rng.choice((0, 540, 720, 1440))
-            r["window"] = [_clock(start), _clock(start + rng.choice((0, 15, 240)))]
+            r["window"] = [clock(start), clock(start + rng.choice((0, 15, 240)))]
         requests.append(r)
     volunteers = []
     for i in range(rng.randint(1, 3)):
@@ -102,7 +97,7 @@ def odd_day(seed: int) -> dict:
                 "lat": lat,
                 "lon": lon,
                 "capacity_kg": rng.choice((20, 400, 2000)),
-                "shift": [_clock(start), _clock(start + rng.choice((0, 240, 1440)))],
+                "shift": [clock(start), clock(start + rng.choice((0, 240, 1440)))],
                 "speed_kmh": rng.choice((5, 30, 90)),
             }
         )

@@ -21,3 +21,9 @@ def scenario_doc(**sections: Any) -> dict[str, Any]:
     """A scenario document (exchange format, version 1) for the test day
     2026-11-28 with these sections (``supplies=[...]``, ``requests=[...]``, ...)."""
     return {"version": 1, "date": "2026-11-28", **sections}
+
+
+def clock(minutes: int) -> str:
+    """``HH:MM`` of minutes after midnight, held within the day (00:00-24:00)."""
+    minutes = max(0, min(1440, minutes))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -1,8 +1,10 @@
-"""Fixtures for routing tests: a factory of random small problems, a VROOM spy."""
+"""Fixtures for routing tests: a factory of random small problems, a VROOM spy, a fork pool."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -30,3 +32,10 @@ def vroom_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
 
     monkeypatch.setattr(vroom.Input, "solve", spy)
     return seen
+
+
+@pytest.fixture
+def pool() -> Iterator[ProcessPoolExecutor]:
+    """Two forked workers, made after a test's monkeypatches (they inherit them)."""
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as executor:
+        yield executor

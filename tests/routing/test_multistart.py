@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
@@ -22,13 +21,6 @@ from routing.problem import RoutingProblem
 from tests.helpers.routing import assert_valid, random_problem
 
 PARAMS = SolveParams(time_limit=3.0, workers=2, max_iterations=30)
-
-
-@pytest.fixture
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """Two forked workers, made after a test's monkeypatches (they inherit them)."""
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as executor:
-        yield executor
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-
-import pytest
 
 from routing import SolveParams, solve
 from tests.helpers.routing import assert_valid, geo_problem
 
 # Small parts, bounded by iterations: the plan does not depend on the clock.
 SEEDED = SolveParams(iterations=20, part_size=30, decompose_above=50, workers=2)
-
-
-@pytest.fixture
-def pool() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as executor:
-        yield executor
 
 
 class CountingPool(ProcessPoolExecutor):
