@@ -73,7 +73,6 @@ def replay(scenario: Path, out: Path, n: int, seed: int, workers: int, hash_seed
     return done.stdout
 
 
-@pytest.mark.slow
 def test_same_scenario_seed_and_iterations_same_plan_bytes(tmp_path: Path) -> None:
     scenario = day(tmp_path, requests=250, supplies=40, volunteers=8)
     a, b = tmp_path / "a.json", tmp_path / "b.json"
