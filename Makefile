@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    := out
 SHARED ?= ../shared/benchmarks
 
-.PHONY: install demo test bench bench-routing lint clean
+.PHONY: install demo test test-fast bench bench-routing lint clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The suite without the tests marked slow (`make test` runs them all).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
 
 # Allocation: the generator's days, then dense days (few categories, lots within
 # reach of many households) against one plain min-cost flow over every pair.

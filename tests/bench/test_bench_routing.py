@@ -29,7 +29,7 @@ from bench.report import write_section
 from bench.routing_bench import main as bench_main
 from bench.routing_bench import parse_solvers, run_one
 from bench.routing_report import END, SECTION, START, render, select
-from tests.benchdata import bench_dir
+from tests.helpers.benchdata import bench_dir
 
 REPO = Path(__file__).resolve().parents[2]
 

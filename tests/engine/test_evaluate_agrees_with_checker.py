@@ -31,14 +31,11 @@ from engine.scenario.reader import parse_scenario
 from engine.scenario.writer import plan_to_dict
 from routing.evaluate import RouteCheck, check_route, node_location, to_route, verify_route
 from routing.problem import RoutingProblem
+from tests.helpers.days import clock
 
 # A 4 × 4 grid of places about 1 km apart around Tunis; a day uses a few.
 GRID = [(36.80 + 0.01 * i, 10.18 + 0.01 * j) for i in range(4) for j in range(4)]
 MARGIN = 1e-5  # minutes: well above the checker's 1e-6 tolerance, far below a minute
-
-
-def _clock(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -100,7 +97,7 @@ def cases(draw: st.DrawFn) -> Case:
         if draw(st.booleans()):
             opens = draw(st.sampled_from((0, 480, 540, 600, 660)))
             closes = min(1440, opens + draw(st.sampled_from((0, 15, 60, 1440))))
-            record["window"] = [_clock(opens), _clock(closes)]
+            record["window"] = [clock(opens), clock(closes)]
         requests.append(record)
     volunteers = []
     for i in range(draw(st.integers(1, 2))):
@@ -112,7 +109,7 @@ def cases(draw: st.DrawFn) -> Case:
                 "lat": lat,
                 "lon": lon,
                 "capacity_kg": draw(st.sampled_from((5, 20, 60, 400))),
-                "shift": [_clock(start), _clock(start + draw(st.sampled_from((0, 30, 120, 600))))],
+                "shift": [clock(start), clock(start + draw(st.sampled_from((0, 30, 120, 600))))],
                 "speed_kmh": draw(st.sampled_from((5, 30))),
             }
         )
@@ -236,7 +233,7 @@ def test_evaluator_and_checker_agree_on_random_routes(case: Case) -> None:
 
     def with_shift_end(end: int) -> dict[str, Any]:
         doc = copy.deepcopy(case.doc)
-        doc["volunteers"][case.volunteer]["shift"] = [volunteer["shift"][0], _clock(end)]
+        doc["volunteers"][case.volunteer]["shift"] = [volunteer["shift"][0], clock(end)]
         return doc
 
     # Schedule, end of the route: home just after the evaluator's return time.
@@ -259,7 +256,7 @@ def test_evaluator_and_checker_agree_on_random_routes(case: Case) -> None:
 
         def with_close(close: int, index: int = index, opens: int = opens) -> dict[str, Any]:
             doc = copy.deepcopy(case.doc)
-            doc["requests"][index]["window"] = [_clock(opens), _clock(close)]
+            doc["requests"][index]["window"] = [clock(opens), clock(close)]
             return doc
 
         below = math.floor(min(times) - MARGIN)

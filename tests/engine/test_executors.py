@@ -19,7 +19,7 @@ import pytest
 import routing
 from engine.executors import in_process_reason, process_pool
 from engine.params import DayParams
-from tests.routing.test_regional import assert_valid, geo_problem
+from tests.helpers.routing import assert_valid, geo_problem
 
 # Parts of 30 shipments, two at a time: the path that forked a pool by itself.
 SPLIT = routing.SolveParams(time_limit=4.0, part_size=30, decompose_above=50, workers=2)

@@ -23,6 +23,7 @@ from engine.checker import check_plan
 from engine.cli import main
 from engine.scenario import rules
 from engine.scenario.reader import load_scenario
+from tests.helpers.days import scenario_doc
 
 TINY = 5e-324  # the smallest positive float
 
@@ -144,15 +145,13 @@ def _scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "unit_minutes": value("unit_minutes"),
         "priority_weights": {"1": 1, "2": 3, "3": 16, "4": 1000, "5": 20000},
     }
-    return {
-        "version": 1,
-        "date": "2026-11-28",
-        "categories": categories,
-        "supplies": supplies,
-        "requests": requests,
-        "volunteers": volunteers,
-        "policy": policy,
-    }
+    return scenario_doc(
+        categories=categories,
+        supplies=supplies,
+        requests=requests,
+        volunteers=volunteers,
+        policy=policy,
+    )
 
 
 def _break(doc: dict[str, Any], mutation: tuple[str, str, Any]) -> None:

@@ -142,7 +142,7 @@ def test_every_routing_path_carries_the_town_centre(
     scenario, dispatch = town
     # The matrix problem unless the path under test is the coordinate one.
     problem = dispatch.problem if "geographic_above" in path else dispatch.problem.to_problem()
-    params = routing.SolveParams(time_limit=6.0, max_iterations=200, workers=1, **path)
+    params = routing.SolveParams(iterations=200, workers=1, **path)
     result = routing.solve(problem, params, seed=1)
     assert result.metrics.backend.startswith(backend)  # the path under test found them
     assert result.dropped == ()
@@ -172,7 +172,7 @@ def test_greedy_insertion_carries_the_town_centre(
 
 def test_the_town_centre_day_end_to_end() -> None:
     scenario = parse_scenario(town_day())
-    outcome = solve_scenario(scenario, DayParams(time_limit=4, workers=1, seed=3))
+    outcome = solve_scenario(scenario, DayParams(iterations=100, workers=1, seed=3))
     plan = plan_to_dict(outcome.plan)
     report = check_plan(scenario, plan)
     assert report.valid, report.violations[:5]

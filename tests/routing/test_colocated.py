@@ -52,7 +52,7 @@ def test_two_locations_zero_km_apart_are_two_stops() -> None:
 @pytest.mark.parametrize("backend", ["vroom", "pyvrp", "ortools"])
 def test_each_backend_serves_the_pair_at_one_place(backend: str) -> None:
     p = place_problem(delivery_at=2)
-    params = routing.SolveParams(time_limit=5.0, backends=(backend,), max_iterations=50, workers=1)
+    params = routing.SolveParams(backends=(backend,), iterations=50, workers=1)
     result = routing.solve(p, params)
     assert result.metrics.backend == backend and result.dropped == ()
     (route,) = result.routes

@@ -26,7 +26,7 @@ from routing import (
 from routing.evaluate import delivery, pickup
 from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy
-from tests.routing.conftest import random_problem
+from tests.helpers.routing import random_problem
 
 
 def line_problem(capacity: float = 10.0, home_load: float = 6.0) -> RoutingProblem:
@@ -127,7 +127,7 @@ def assert_valid(problem: RoutingProblem, result: RoutingResult) -> None:
 @pytest.mark.parametrize("backend", ["pyvrp", "ortools", "vroom"])
 def test_each_backend_alone_mixes_depot_loaded_and_pairs(backend: str) -> None:
     problem = mixed_problem(7)
-    result = solve(problem, SolveParams(time_limit=0.5, backends=(backend,)), seed=1)
+    result = solve(problem, SolveParams(iterations=50, backends=(backend,)), seed=1)
     assert_valid(problem, result)
     served = {s for r in result.routes for st in r.stops for s in st.deliveries}
     kinds = {problem.shipments[problem.shipment_index(s)].pickup is None for s in served}
@@ -139,7 +139,7 @@ def test_portfolio_on_tight_capacity(seed: int) -> None:
     base = mixed_problem(seed, shipments=12, vehicles=3)
     vehs = tuple(replace(v, capacity=45.0) for v in base.vehicles)
     problem = RoutingProblem(base.distance, vehs, base.shipments, base.stop_time)
-    result = solve(problem, SolveParams(time_limit=0.8), seed=seed)
+    result = solve(problem, SolveParams(iterations=100), seed=seed)
     assert_valid(problem, result)
     assert result.metrics.served > 0
 
@@ -157,7 +157,7 @@ def test_greedy_insertion_places_depot_loaded_deliveries() -> None:
 
 def test_decomposition_with_depot_loaded_deliveries() -> None:
     problem = mixed_problem(21, shipments=40, vehicles=6)
-    params = SolveParams(time_limit=3.0, decompose_above=20, part_size=15, workers=1)
+    params = SolveParams(iterations=50, decompose_above=20, part_size=15, workers=1)
     result = solve(problem, params, seed=0)
     assert_valid(problem, result)
     assert result.metrics.backend.startswith("decomposed")

@@ -14,7 +14,7 @@ import pytest
 import pyvrp
 
 from routing.backends import ejection as ej
-from tests.routing.pyvrp_models import (
+from tests.helpers.pyvrp_models import (
     every_task,
     feasible_placements,
     manhattan,
@@ -170,7 +170,9 @@ def test_a_patient_search_keeps_at_a_hopeless_target_until_its_time_is_up(
     monkeypatch.setattr(ej, "STALL_MIN", 20)
     monkeypatch.setattr(ej, "STALL_PER_REQUEST", 0)
     monkeypatch.setattr(ej, "PATIENT_SECONDS", 1.0)
-    seconds = 3.0
+    # Patience spends its 3 s; the rules give up long before a generous 30 s,
+    # however loaded the machine (a timing target is a benchmark's, not a test's).
+    seconds = 3.0 if patient else 30.0
     ej.warm_up()  # loading the compiled kernels is not the search's time
 
     started = time.monotonic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing import SolveParams, solve, verify_route
-from tests.routing.lilim import BENCH, bks, read_lilim
+from tests.helpers.lilim import BENCH, bks, read_lilim
 
 pytestmark = pytest.mark.benchdata
 
@@ -13,7 +13,8 @@ pytestmark = pytest.mark.benchdata
 @pytest.mark.skipif(not (BENCH / "lilim_100" / "lr101.txt").exists(), reason="no benchmark data")
 def test_lr101_reaches_best_known_vehicles_and_near_distance() -> None:
     problem = read_lilim(BENCH / "lilim_100" / "lr101.txt")
-    result = solve(problem, SolveParams(time_limit=3.0), seed=0)
+    # Bounded by iterations: the figure reached does not depend on the machine's load.
+    result = solve(problem, SolveParams(iterations=100), seed=0)
     assert all(verify_route(problem, r) is None for r in result.routes)
     vehicles, distance = bks("lr101")
     assert result.metrics.served == len(problem.shipments)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -18,17 +18,9 @@ from routing.feasibility import alone_feasibility
 from routing.parallel import solve_part
 from routing.portfolio import solve_portfolio
 from routing.problem import RoutingProblem
-from tests.routing.conftest import random_problem
-from tests.routing.test_solve import assert_valid
+from tests.helpers.routing import assert_valid, random_problem
 
 PARAMS = SolveParams(time_limit=3.0, workers=2, max_iterations=30)
-
-
-@pytest.fixture
-def pool() -> Iterator[ProcessPoolExecutor]:
-    """Two forked workers, made after a test's monkeypatches (they inherit them)."""
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as executor:
-        yield executor
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +31,9 @@ def problem() -> RoutingProblem:
 @pytest.fixture(scope="module")
 def full(problem: RoutingProblem) -> Routes:
     """A real portfolio plan of ``problem`` with at least two shipments served."""
-    routes, _, _ = solve_portfolio(problem, PARAMS, 0, time.monotonic() + 2.0, threads=1)
+    # Bounded by iterations (no clock): the same plan however loaded the machine.
+    counted = replace(PARAMS, iterations=30)
+    routes, _, _ = solve_portfolio(problem, counted, 0, time.monotonic() + 2.0, threads=1)
     assert sum(len(nodes) for nodes in routes.values()) >= 4
     return routes
 
@@ -159,8 +153,8 @@ def test_a_search_as_late_as_this_process_is_still_heard(
 def test_two_searches_are_valid_reproducible_and_never_worse_than_one(
     problem: RoutingProblem, pool: ProcessPoolExecutor
 ) -> None:
-    two = SolveParams(time_limit=3.0, workers=2, searches=2, max_iterations=30)
-    one = SolveParams(time_limit=3.0, workers=1, searches=1, max_iterations=30)
+    two = SolveParams(workers=2, searches=2, iterations=30)
+    one = SolveParams(workers=1, searches=1, iterations=30)
     first = solve(problem, two, seed=4, executor=pool)
     again = solve(problem, two, seed=4, executor=pool)
     alone = solve(problem, one, seed=4)
@@ -203,7 +197,6 @@ def test_searches_are_validated() -> None:
 
 
 def test_searches_start_cold_only_on_distance_only_problems() -> None:
-    from dataclasses import replace
 
     prizes = random_problem(7, shipments=6, vehicles=2)
     required = random_problem(7, shipments=6, vehicles=2, required=True)
@@ -224,10 +217,8 @@ def test_searches_start_cold_only_on_distance_only_problems() -> None:
 
 def test_two_searches_on_a_distance_only_problem_are_valid_and_never_worse() -> None:
     problem = random_problem(8, shipments=10, vehicles=3, required=True)
-    one = solve(problem, SolveParams(time_limit=3.0, workers=2, max_iterations=30), seed=0)
-    two = solve(
-        problem, SolveParams(time_limit=3.0, workers=2, max_iterations=30, searches=2), seed=0
-    )
+    one = solve(problem, SolveParams(workers=2, iterations=30), seed=0)
+    two = solve(problem, SolveParams(workers=2, iterations=30, searches=2), seed=0)
     assert_valid(problem, two)
     key = (two.metrics.served, round(two.metrics.delivered_value, 6), -two.metrics.distance)
     assert key >= (one.metrics.served, round(one.metrics.delivered_value, 6), -one.metrics.distance)
@@ -263,7 +254,6 @@ def test_the_patient_search_runs_on_the_executor_and_can_win(
 
 
 def test_patience_reaches_the_fleet_phase(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
 
     import routing.backends.pyvrp_backend as pyvrp_backend
 

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-import pytest
-
 from routing import SolveParams, solve
-from tests.routing.test_regional import assert_valid, geo_problem
+from tests.helpers.routing import assert_valid, geo_problem
 
-# Small parts, iteration-bounded, with time to spare: where the plan does not
-# depend on the clock.
-SEEDED = SolveParams(
-    time_limit=20.0, part_size=30, decompose_above=50, workers=2, max_iterations=20
-)
-
-
-@pytest.fixture
-def pool() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as executor:
-        yield executor
+# Small parts, bounded by iterations: the plan does not depend on the clock.
+SEEDED = SolveParams(iterations=20, part_size=30, decompose_above=50, workers=2)
 
 
 class CountingPool(ProcessPoolExecutor):
@@ -38,7 +26,9 @@ class CountingPool(ProcessPoolExecutor):
 
 def test_a_regional_day_runs_its_parts_on_the_executor() -> None:
     problem = geo_problem(1)
-    params = SolveParams(time_limit=5.0, part_size=60, decompose_above=100, workers=2)
+    params = SolveParams(
+        iterations=100, vroom_exploration=None, part_size=60, decompose_above=100, workers=2
+    )
     with CountingPool(2) as pool:
         result = solve(problem, params, seed=0, executor=pool)
     assert result.metrics.backend.startswith("regional(5+")

@@ -18,7 +18,7 @@ from routing.backends.pyvrp_fleet import (
     fleet_bound,
     minimise_fleet,
 )
-from tests.routing.pyvrp_models import euclidean, every_task, model, one_route_each, served
+from tests.helpers.pyvrp_models import euclidean, every_task, model, one_route_each, served
 
 PARAMS = pyvrp.SolveParams()
 

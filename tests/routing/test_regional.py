@@ -9,90 +9,23 @@ import pytest
 
 import routing.problem
 import routing.regional
-from routing import (
-    GeoRoutingProblem,
-    RoutingResult,
-    Shipment,
-    SolveParams,
-    Vehicle,
-    solve,
-    verify_route,
+from routing import SolveParams, solve
+from tests.helpers.routing import assert_valid, geo_problem
+
+# Small parts so even 300 shipments are split into several; in-process;
+# bounded by iterations, so what the tests assert is carried does not depend
+# on the machine's load (VROOM at the level its share of them buys).
+SPLIT = SolveParams(
+    iterations=100, vroom_exploration=None, part_size=60, decompose_above=100, workers=1
 )
-
-
-def geo_problem(
-    seed: int, shipments: int = 300, vehicles: int = 30, depots: int = 30
-) -> GeoRoutingProblem:
-    """A random Jessr-like day over northern Tunisia (~300 × 270 km).
-
-    Deliveries lie ~20 km around their depot (as matching's distance cap
-    makes them); vehicles are 40 km/h cars and vans with 4-6 hour shifts.
-    """
-    rng = np.random.default_rng(seed)
-    n = vehicles + depots + shipments
-    lat = rng.uniform(34.5, 37.0, n)
-    lon = rng.uniform(8.5, 11.0, n)
-    vehs = [
-        Vehicle(
-            id=f"V{i}",
-            start=i,
-            end=i,
-            capacity=float(rng.choice([100.0, 400.0])),
-            shift=(480.0, 480.0 + float(rng.choice([240.0, 360.0]))),
-            speed=40 / 60,
-        )
-        for i in range(vehicles)
-    ]
-    ships = []
-    for k in range(shipments):
-        depot = vehicles + int(rng.integers(depots))
-        home = vehicles + depots + k
-        lat[home] = np.clip(lat[depot] + rng.normal(0, 0.15), -90, 90)
-        lon[home] = lon[depot] + rng.normal(0, 0.15)
-        units = int(rng.integers(1, 4))
-        ships.append(
-            Shipment(
-                id=f"A{k}",
-                pickup=depot,
-                delivery=home,
-                load=15.0 * units,
-                value=float(rng.choice([1.0, 2.0, 4.0, 8.0, 16.0])) * units,
-                pickup_service=0.5 * units,
-                delivery_service=0.5 * units,
-                delivery_window=(540.0, 1020.0),
-            )
-        )
-    return GeoRoutingProblem(lat, lon, 1.3, vehs, ships, stop_time=5.0)
-
-
-def assert_valid(problem: GeoRoutingProblem, result: RoutingResult) -> set[str]:
-    """Every route valid on the full matrix, in the caller's location indices;
-    every shipment carried once or dropped once. Returns the carried ids."""
-    full = problem.to_problem()
-    carried: list[str] = []
-    for route in result.routes:
-        assert verify_route(full, route) is None
-        carried += [s for stop in route.stops for s in stop.deliveries]
-    dropped = [d.shipment for d in result.dropped]
-    assert sorted(carried + dropped) == sorted(s.id for s in problem.shipments)
-    value = sum(problem.shipments[problem.shipment_index(s)].value for s in carried)
-    assert result.metrics.delivered_value == pytest.approx(value)
-    return set(carried)
-
-
-# Small parts so even 300 shipments are split into several; in-process.
-SPLIT = SolveParams(time_limit=4.0, part_size=60, decompose_above=100, workers=1)
 
 
 def test_forced_decomposition_gives_valid_routes_in_process() -> None:
     problem = geo_problem(1)
-    result = solve(
-        problem, SolveParams(time_limit=5.0, part_size=60, decompose_above=100, workers=2), seed=0
-    )
+    result = solve(problem, replace(SPLIT, workers=2), seed=0)
     assert result.metrics.backend.startswith("regional(5+")
     carried = assert_valid(problem, result)
     assert len(carried) > 50
-    assert result.metrics.seconds <= 5.0
 
 
 def test_same_seed_same_result_with_max_iterations() -> None:

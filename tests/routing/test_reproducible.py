@@ -15,10 +15,7 @@ from routing.backends import BackendCall, pyvrp_backend, ruin
 from routing.feasibility import alone_feasibility
 from routing.portfolio import objective, solve_portfolio, to_routes, to_steps
 from routing.result import RoutingResult
-from tests.routing.conftest import random_problem
-from tests.routing.test_regional import assert_valid as assert_valid_geo
-from tests.routing.test_regional import geo_problem
-from tests.routing.test_solve import assert_valid
+from tests.helpers.routing import assert_valid, geo_problem, random_problem
 
 # The benchmark portfolio (VROOM, PyVRP, OR-Tools fallback), a Jessr day's,
 # and OR-Tools alone.
@@ -200,7 +197,7 @@ def test_regional_parts_replay_with_any_worker_count() -> None:
     parallel = solve(problem, replace(params, workers=2), seed=2)
     assert serial.metrics.backend.startswith("regional(4+")
     same(serial, parallel)
-    assert_valid_geo(problem, parallel)
+    assert_valid(problem, parallel)
 
 
 def test_regional_ignores_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:

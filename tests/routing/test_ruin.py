@@ -17,7 +17,7 @@ from routing.backends import ejection as ej
 from routing.backends import ejection_kernel as ekern
 from routing.backends import ruin
 from routing.backends import ruin_kernel as kern
-from tests.routing.pyvrp_models import (
+from tests.helpers.pyvrp_models import (
     CLIENT,
     every_task,
     feasible_placements,

@@ -6,8 +6,7 @@ import pytest
 
 from routing import SolveParams, solve
 from routing.parallel import solve_part
-from tests.routing.conftest import random_problem
-from tests.routing.test_solve import assert_valid
+from tests.helpers.routing import assert_valid, random_problem
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -18,8 +17,9 @@ def test_one_piece_lets_vroom_search_with_the_workers(
     params = SolveParams(time_limit=1.0, backends=("vroom",), workers=workers)
     result = solve(problem, params, seed=0)
     assert [c["nb_threads"] for c in vroom_calls] == [workers]
+    # Time mode (iteration mode searches on one thread): valid routes, and no
+    # claim on how much a search bounded by the clock delivers.
     assert_valid(problem, result)
-    assert result.metrics.served > 0
 
 
 def test_a_part_of_the_decomposition_searches_with_one_thread(

@@ -13,8 +13,7 @@ from routing.backends.vroom_backend import (
     exploration_level,
     search_seconds,
 )
-from tests.routing.conftest import random_problem
-from tests.routing.test_solve import assert_valid
+from tests.helpers.routing import assert_valid, random_problem
 
 
 def test_small_problems_get_the_most_thorough_level() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from routing import RoutingProblem, Shipment, Vehicle
-from tests.benchdata import bench_dir
+from tests.helpers.benchdata import bench_dir
 
 _ROOT = bench_dir()
 BENCH = _ROOT / "pdptw" if _ROOT else Path("/nonexistent/benchmarks/pdptw")
