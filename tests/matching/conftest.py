@@ -1,96 +1,15 @@
-"""Factories for small allocation problems."""
+"""Fixtures of the matching tests (the problem builders live in tests.helpers.matching)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 
-import numpy as np
 import pytest
 
-from matching import Lot, MatchingProblem, Need
-
-DAY = date(2026, 11, 28)
-
-
-def random_problem(
-    seed: int, n_lots: int, n_needs: int, n_categories: int = 2, max_km: float = 60.0
-) -> MatchingProblem:
-    """Random problem around northern Tunisia: clustered depots, some restricted/expired lots."""
-    rng = np.random.default_rng(seed)
-    depots = rng.uniform((35.5, 9.0), (37.0, 11.0), size=(max(1, n_lots // 3), 2))
-    lots = []
-    for i in range(n_lots):
-        lat, lon = depots[rng.integers(len(depots))]
-        expires = DAY + timedelta(days=int(rng.integers(-3, 10))) if rng.random() < 0.2 else None
-        regions = frozenset({"A"}) if rng.random() < 0.15 else None
-        lots.append(
-            Lot(
-                f"S{i}",
-                f"c{rng.integers(n_categories)}",
-                int(rng.integers(1, 12)),
-                float(lat),
-                float(lon),
-                expires,
-                regions,
-            )
-        )
-    needs = [
-        Need(
-            f"R{j}",
-            f"c{rng.integers(n_categories)}",
-            int(rng.integers(1, 4)),
-            float(rng.uniform(35.3, 37.2)),
-            float(rng.uniform(8.8, 11.2)),
-            "AB"[rng.integers(2)],
-            int(rng.integers(1, 6)),
-            DAY - timedelta(days=int(rng.integers(-2, 45))),
-        )
-        for j in range(n_needs)
-    ]
-    weights = {f"c{k}": 1.0 + 2.5 * k for k in range(n_categories)}
-    return MatchingProblem(DAY, tuple(lots), tuple(needs), weights, max_km)
+from matching import MatchingProblem
+from tests.helpers.matching import random_problem
 
 
 @pytest.fixture
 def make_problem() -> Callable[..., MatchingProblem]:
     return random_problem
-
-
-def dense_problem(
-    seed: int, n_lots: int, n_needs: int, n_categories: int = 1, max_km: float = 150.0
-) -> MatchingProblem:
-    """A dense day: every lot at its own place, most lots within reach of most needs.
-
-    Scarce supply (about half the demand) so that values compete, a few
-    restricted and expired lots so that the rules still bite.
-    """
-    rng = np.random.default_rng(seed)
-    cats = [f"c{k}" for k in range(n_categories)]
-    needs = [
-        Need(
-            f"R{j}",
-            cats[rng.integers(n_categories)],
-            int(rng.integers(1, 5)),
-            float(rng.uniform(35.0, 37.0)),
-            float(rng.uniform(8.5, 11.0)),
-            "AB"[rng.integers(2)],
-            int(rng.integers(1, 6)),
-            DAY - timedelta(days=int(rng.integers(0, 40))),
-        )
-        for j in range(n_needs)
-    ]
-    lots = [
-        Lot(
-            f"S{i}",
-            cats[rng.integers(n_categories)],
-            int(rng.integers(1, 2 + 5 * n_needs // max(1, n_lots))),
-            float(rng.uniform(35.0, 37.0)),
-            float(rng.uniform(8.5, 11.0)),
-            DAY - timedelta(days=1) if rng.random() < 0.05 else None,
-            frozenset({"A"}) if rng.random() < 0.1 else None,
-        )
-        for i in range(n_lots)
-    ]
-    weights = {c: 1.0 + k for k, c in enumerate(cats)}
-    return MatchingProblem(DAY, tuple(lots), tuple(needs), weights, max_km)

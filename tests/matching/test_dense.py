@@ -14,9 +14,8 @@ from ortools.graph.python import min_cost_flow
 
 import matching.flow
 from matching import MatchingProblem, solve
-from tests.matching.conftest import dense_problem
-from tests.matching.reference_lp import eligible_pairs, reference_optimum
-from tests.matching.test_optimality import assert_optimal, assert_valid
+from tests.helpers.matching import assert_optimal, assert_valid, dense_problem
+from tests.helpers.reference_lp import eligible_pairs, reference_optimum
 
 
 def plain_flow_value(problem: MatchingProblem) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 import pytest
@@ -13,40 +12,7 @@ from hypothesis import strategies as st
 
 import matching.flow
 from matching import MatchingParams, solve
-from tests.matching.conftest import random_problem
-from tests.matching.reference_lp import eligible_pairs, reference_optimum
-
-
-def assert_valid(problem, result) -> None:
-    """Spec validity rules 1, 2 and 6 for an allocation result."""
-    eligible = {(problem.lots[i].id, problem.needs[j].id) for i, j, _ in eligible_pairs(problem)}
-    given_by = Counter()
-    got_by = Counter()
-    for a in result.allocations:
-        assert (a.lot, a.need) in eligible, f"ineligible pair {a.lot} -> {a.need}"
-        assert isinstance(a.quantity, int) and a.quantity > 0
-        given_by[a.lot] += a.quantity
-        got_by[a.need] += a.quantity
-    for lot in problem.lots:
-        assert given_by[lot.id] <= lot.quantity
-    has_eligible = {n for _, n in eligible}
-    unmet = {u.need: u for u in result.unmet}
-    for n in problem.needs:
-        missing = n.quantity - got_by[n.id]
-        assert missing >= 0
-        if missing:
-            assert unmet[n.id].quantity == missing
-            expected = "outcompeted" if n.id in has_eligible else "no_supply"
-            assert unmet[n.id].reason.value == expected
-        else:
-            assert n.id not in unmet
-
-
-def assert_optimal(problem, result) -> None:
-    ref = reference_optimum(problem)
-    assert result.metrics.allocated_value == pytest.approx(ref.value, rel=1e-9, abs=1e-9)
-    # E within 0.1 % of the least effort at that V (we are in fact within metres).
-    assert result.metrics.effort_kg_km <= ref.effort * 1.001 + 1e-6
+from tests.helpers.matching import assert_optimal, assert_valid, random_problem
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

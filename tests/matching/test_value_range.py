@@ -23,8 +23,8 @@ from matching.value import (
     max_unit_value,
     scaled_values,
 )
-from tests.matching.conftest import random_problem
-from tests.matching.reference_lp import eligible_pairs
+from tests.helpers.matching import random_problem
+from tests.helpers.reference_lp import eligible_pairs
 
 REFUSAL = "too far apart to allocate exactly"
 
