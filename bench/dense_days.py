@@ -34,8 +34,6 @@ import argparse
 import gc
 import inspect
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -47,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.report import commit, machine, write_section
 from matching import Lot, MatchingParams, MatchingProblem, Need, solve
 from matching.geo import chord_for_km, great_circle_km, unit_vectors
 
@@ -241,24 +240,13 @@ def measure(
     return row
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores"
-
-
 def render(rows: list[dict], seed: int, workers: int) -> str:
     """The BENCHMARKS.md section of dense days."""
     lines = [
         f"<!-- {SECTION}:start -->",
         "## Allocation on dense days (`python -m bench.dense_days`)",
         "",
-        f"Machine: {machine()}. Date: {date.today().isoformat()}. Dense days "
+        f"Machine: {machine()}. Date: {date.today().isoformat()}. Commit: {commit()}. Dense days "
         f"(`bench/dense_days.py`, seed {seed}: 3 categories 70/20/10 %, lots at their own "
         f"coordinates, 150 km), allocation only, `--workers {workers}`. Medians of fresh "
         "processes; peak = max RSS of the process and its workers. Plain flow = one "
@@ -277,17 +265,6 @@ def render(rows: list[dict], seed: int, workers: int) -> str:
         )
     lines += ["", f"<!-- {SECTION}:end -->"]
     return "\n".join(lines) + "\n"
-
-
-def _write_section(path: Path, section: str) -> None:
-    start_mark, end_mark = f"<!-- {SECTION}:start -->", f"<!-- {SECTION}:end -->"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(start_mark), text.find(end_mark)
-    if start != -1 and end > start:
-        text = text[:start] + section.rstrip("\n") + text[end + len(end_mark) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n")
-    path.write_text(text.rstrip("\n") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     if args.out:
-        _write_section(args.out, render(rows, args.seed, args.workers))
+        write_section(args.out, render(rows, args.seed, args.workers), SECTION)
     return 0 if all(r.get("exact", True) for r in rows) else 1
 
 

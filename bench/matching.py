@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bench.report import machine, markers, write_section
+from bench.report import commit, machine, markers, write_section
 
 SECTION = "matching"
 
@@ -152,7 +152,7 @@ def render(rows: list[dict], seed: int, workers: int) -> str:
         start,
         "## Allocation (`make bench`)",
         "",
-        f"Machine: {machine()}. Date: {date.today().isoformat()}. "
+        f"Machine: {machine()}. Date: {date.today().isoformat()}. Commit: {commit()}. "
         f"Generated days (`jessr generate`, seed {seed}, no volunteers), "
         f"`--workers {workers}`. Times are medians of fresh processes (read scenario, "
         "exact allocation, write plan); peak = max RSS of the process and its workers.",
