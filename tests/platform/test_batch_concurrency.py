@@ -136,3 +136,16 @@ def test_runs_and_publishes_killed_at_random_moments_leave_no_partial_rows(
     assert published.code == 0, published.err
     _no_partial_rows(database)
     assert database.cli("audit", "verify").code == 0
+
+
+def test_the_same_draft_published_twice_at_once(database: TestDatabase) -> None:
+    with database.session() as s:
+        make_day(s, requests=4, lots=1)
+    draft = _draft(database, DAY.isoformat())
+    racers = [jessr_process(database, "batch", "publish", str(draft)) for _ in range(2)]
+    codes = sorted(p.wait(timeout=120) for p in racers)
+    for p in racers:
+        p.communicate()
+    assert codes == [0, 3]
+    with database.session() as s:
+        assert lot_invariant_problems(s) == []

@@ -199,3 +199,22 @@ def test_unmigrated_database_exits_2(empty_database: TestDatabase) -> None:
 def test_run_refuses_an_impossible_date(database: TestDatabase) -> None:
     result = database.cli("batch", "run", "--date", "2026-02-30")
     assert result.code == 2 and "YYYY-MM-DD" in result.err
+
+
+def test_a_time_limited_batch_stores_its_budget_and_says_replay_is_not_guaranteed(
+    database: TestDatabase,
+) -> None:
+    with database.session() as s:
+        make_day(s, requests=2, lots=1)
+    result = database.cli(
+        "batch", "run", "--date", DAY.isoformat(), "--time-limit", "2", "--workers", "1", "--json"
+    )
+    assert result.code == 0, result.err
+    batch_id = json.loads(result.out)["id"]
+    with database.session() as s:
+        batch = s.get(Batch, batch_id)
+        assert batch is not None
+        assert (batch.time_limit, batch.iterations) == (2.0, None)
+        assert batch.params is not None and batch.params["time_limit"] == 2.0
+        assert batch.search_record is None
+    assert "replay not guaranteed" in database.cli("batch", "show", str(batch_id)).out
