@@ -23,7 +23,8 @@ import json
 import secrets
 import tempfile
 import time
-from datetime import date, time as time_of_day
+from datetime import date
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ def load(db: Database, doc: dict[str, Any]) -> None:
     with db.session() as s:
         codes = sorted({x.get("org") or "crt" for x in doc["supplies"]} | {"crt"})
         s.execute(
-            insert(Organization), [{"code": c, "name": c.upper(), "region_code": "TN-11"} for c in codes]
+            insert(Organization),
+            [{"code": c, "name": c.upper(), "region_code": "TN-11"} for c in codes],
         )
         org_id = dict(s.execute(select(Organization.code, Organization.id)).all())
         lots = [

@@ -245,6 +245,7 @@ def publish(session: Session, batch_id: int | str, actor: str) -> Batch:
             f"batch {batch.id} is {batch.status}: only a draft can be published"
             + ("; run the batch again" if batch.status == "superseded" else "")
         )
+    assert can_transition("batches", "draft", "published")
     # The batch row first: a concurrent publish of the same draft waits here (PostgreSQL)
     # or for the file lock (SQLite), then finds it published.
     claimed = session.execute(
