@@ -74,8 +74,15 @@ def make_allocation(
 
 def publish_events(session: Session, batch: Batch, allocations: list[Allocation]) -> None:
     """Archive events like those of ``batch publish`` (for trace tests)."""
-    audit.record(session, "coordinator@example.org", "batch.publish", "batch", batch.id,
-                 before={"status": "draft"}, after={"status": "published"})  # fmt: skip
+    audit.record(
+        session,
+        "coordinator@example.org",
+        "batch.publish",
+        "batch",
+        batch.id,
+        before={"status": "draft"},
+        after={"status": "published"},
+    )
     for a in allocations:
         audit.record(
             session,
@@ -85,3 +92,22 @@ def publish_events(session: Session, batch: Batch, allocations: list[Allocation]
             a.id,
             after={"plan_id": a.plan_id, "lot": a.lot_id, "request": a.request_id},
         )
+
+
+def intake_events(session: Session, rows: list[Any], actor: str = "staff@example.org") -> None:
+    """Archive events like an import's, one per lot or request (``lot.add`` /
+    ``request.add``; a request's name, phone and address as erasable personal data)."""
+    for row in rows:
+        if isinstance(row, SupplyLot):
+            after = {"ref": row.ref, "quantity_received": row.quantity_received}
+            audit.record(session, actor, "lot.add", "lot", row.id, after=after)
+        else:
+            audit.record(
+                session,
+                actor,
+                "request.add",
+                "request",
+                row.id,
+                after={"ref": row.ref, "quantity": row.quantity, "household": "0" * 64},
+                personal={"name": row.name, "phone": row.phone, "address": row.address},
+            )
