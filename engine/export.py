@@ -15,9 +15,10 @@ previous export, which is replaced whole):
 - ``deliveries.csv``: the delivery reports on those allocations (who, when, reason).
 - ``audit_events.csv``: the archive events concerning the organization, its sites,
   users, volunteers, lots, requests, those allocations and their batches, with
-  their ``seq``, ``prev_hash``, ``personal_digest`` and ``hash`` (each event's hash
-  can be recomputed from its row with ``engine.audit.event_hash``), household
-  references masked; personal data is not exported.
+  their ``seq``, ``prev_hash``, ``personal_digest`` and ``hash``: ``before`` and
+  ``after`` are the archived canonical JSON verbatim, so each event's hash can be
+  recomputed from its row (``engine.audit.event_hash``) — except where a household
+  reference had to be masked (``masked`` = ``yes``). Personal data is not exported.
 - ``manifest.json``: the organization, the export time, the archive's head
   (``seq`` and ``hash``) at export time, and each file's SHA-256 and row count.
 
@@ -246,22 +247,27 @@ def collect(session: Session, org_code: str) -> tuple[dict[str, tuple[bytes, int
                 events[event.seq] = event
 
     def masked(text: str | None) -> str | None:
+        """The archived JSON text verbatim, or re-encoded with household refs masked."""
         if text is None:
             return None
-        return json.dumps(scrub(json.loads(text)), ensure_ascii=False, sort_keys=True)
+        value = json.loads(text)
+        clean = scrub(value)
+        return text if clean == value else audit.canonical_json(clean)
+
+    def row(e: AuditEvent) -> tuple[Any, ...]:
+        before, after = masked(e.before), masked(e.after)
+        changed = before != e.before or after != e.after
+        return (
+            e.seq, e.at, e.actor, e.action, e.entity_type, e.entity_id, before, after,
+            "yes" if changed else "no", e.personal_digest, e.prev_hash, e.hash,
+        )  # fmt: skip
 
     files["audit_events.csv"] = _csv(
         (
             "seq", "at", "actor", "action", "entity_type", "entity_id", "before", "after",
-            "personal_digest", "prev_hash", "hash",
+            "masked", "personal_digest", "prev_hash", "hash",
         ),
-        (
-            (
-                e.seq, e.at, e.actor, e.action, e.entity_type, e.entity_id, masked(e.before),
-                masked(e.after), e.personal_digest, e.prev_hash, e.hash,
-            )
-            for e in (events[seq] for seq in sorted(events))
-        ),
+        (row(events[seq]) for seq in sorted(events)),
     )  # fmt: skip
     return files, head
 
