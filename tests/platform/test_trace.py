@@ -161,3 +161,18 @@ def test_unknown_or_ambiguous_refs_exit_2(database, story, args, words):
     for word in words:
         assert word in line
     assert "99999999" not in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("trace", "lot", "crt/L1"),
+        ("delivery", "1/A1", "picked-up"),
+        ("export", "archive", "--org", "crt", "-o", "books"),
+        ("retention", "purge", "--dry-run"),
+    ],
+)
+def test_an_unmigrated_database_is_refused_in_one_line(empty_database, args):
+    result = empty_database.cli(*args)
+    assert result.code == 2, (result.out, result.err)
+    assert "jessr db upgrade" in result.err and len(result.err.strip().splitlines()) == 1
