@@ -108,3 +108,50 @@ def test_parallel_reports_on_one_lot_change_each_allocation_once(database, tmp_p
         assert sum(a.startswith("delivery.") for a in actions) == ALLOCATIONS
         result = audit.verify(s)
         assert result.ok, result.problem
+
+
+PARTS = 4  # one request split over PARTS allocations, all delivered at once
+
+
+def test_parts_of_one_request_delivered_at_once_close_it(database, tmp_path: Path):
+    with database.session() as s:
+        org = make_org(s)
+        volunteer = make_volunteer(s, org)
+        request = make_request(s, org, "R1", quantity=PARTS)
+        batch = make_batch(s)
+        for k in range(PARTS):
+            lot = make_lot(s, org, f"L{k}", quantity=1)
+            make_allocation(s, batch, f"A{k}", lot, request, 1, volunteer, status="picked_up")
+        s.commit()
+        batch_id, request_id = batch.id, request.id
+    go = tmp_path / "go"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, **database.env(), "PYTHONPATH": str(root)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(go), "delivery", f"{batch_id}/A{k}", "delivered"],
+            env=env,
+            cwd=database.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(PARTS)
+    ]
+    time.sleep(2.0)
+    go.touch()
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (out, err)
+    with database.session() as s:
+        request = s.get(Request, request_id)
+        assert request.status == "delivered" and request.closed_at is not None
+        lots = s.execute(select(SupplyLot)).scalars().all()
+        assert [(lot.quantity_reserved, lot.quantity_delivered) for lot in lots] == [(0, 1)] * PARTS
+        closing = (
+            s.execute(select(AuditEvent).where(AuditEvent.action == "request.delivered"))
+            .scalars()
+            .all()
+        )
+        assert len(closing) == 1
+        assert audit.verify(s).ok
