@@ -154,7 +154,6 @@ def collect(session: Session, org_code: str) -> tuple[dict[str, tuple[bytes, int
         ),
     )  # fmt: skip
 
-    lot_ids = {lot.id for lot in lots}
     rows = session.execute(
         select(Allocation, Batch, SupplyLot, Request)
         .join(Batch, Batch.id == Allocation.batch_id)
@@ -230,7 +229,7 @@ def collect(session: Session, org_code: str) -> tuple[dict[str, tuple[bytes, int
             for v in session.execute(select(Volunteer).where(Volunteer.org_id == org.id)).scalars()
         ],
     )
-    want("lot", [(i, None) for i in lot_ids] + [(lot.id, f"{org.code}/{lot.ref}") for lot in lots])
+    want("lot", [(lot.id, f"{org.code}/{lot.ref}") for lot in lots])
     want("request", [(r.id, f"{org.code}/{r.ref}") for r in requests])
     want("allocation", list(allocations.items()))
     want("batch", [(b_id, str(b_id)) for b_id in {b.id for _, b, _, _ in rows}])

@@ -89,18 +89,17 @@ def _entity_keys(session: Session, model: type, where: object) -> set[str]:
 
 
 def _event_seqs(session: Session, types: Iterable[str], keys: set[str]) -> list[int]:
-    """Events still holding personal data about the entities ``keys`` of ``types``."""
-    seqs: list[int] = []
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):  # bounded IN lists
-        seqs += session.execute(
-            select(AuditEvent.seq).where(
-                AuditEvent.entity_type.in_(tuple(types)),
-                AuditEvent.entity_id.in_(ordered[start : start + 500]),
-                AuditEvent.personal.is_not(None),
-            )
-        ).scalars()
-    return sorted(set(seqs))
+    """Events still holding personal data about the entities ``keys`` of ``types``.
+
+    Scans only the events that still hold personal data (those not yet purged),
+    and matches their entity in Python: no IN list as long as the archive.
+    """
+    held = session.execute(
+        select(AuditEvent.seq, AuditEvent.entity_id).where(
+            AuditEvent.entity_type.in_(tuple(types)), AuditEvent.personal.is_not(None)
+        )
+    ).all()
+    return sorted(seq for seq, entity_id in held if entity_id in keys)
 
 
 def purge(
