@@ -113,8 +113,10 @@ def solve_searches(
             others.append((seed + i, args, None))
     try:
         mine: dict | None = {} if record is not None else None
+        # Only a recording run passes a record (stand-ins of the portfolio take none).
+        extra = {"record": mine} if mine is not None else {}
         routes, winner, reasons = solve_portfolio(
-            problem, one, seed, deadline, initial, threads=threads, record=mine
+            problem, one, seed, deadline, initial, threads=threads, **extra
         )
         rows.append({"seed": seed, "answered": True, "portfolio": mine})
         best_key = objective(problem, routes)
@@ -232,7 +234,6 @@ def _search(
 ) -> tuple[Routes, str, dict]:
     """Another search (run on the executor): one portfolio run, its (routes, winner, record)."""
     record: dict = {}
-    routes, winner, _ = solve_portfolio(
-        problem, params, seed, deadline, initial, threads, record if recording else None
-    )
+    extra = {"record": record} if recording else {}
+    routes, winner, _ = solve_portfolio(problem, params, seed, deadline, initial, threads, **extra)
     return routes, winner, record

@@ -57,7 +57,13 @@ def run(tmp: Path, mode: str, name: str, decompose: bool, hash_seed: str) -> byt
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     out = tmp / f"{name}.json"
-    args = [mode, str(out), str(tmp / "record.json"), "8" if decompose else "4", "1" if decompose else "0"]
+    args = [
+        mode,
+        str(out),
+        str(tmp / "record.json"),
+        "8" if decompose else "4",
+        "1" if decompose else "0",
+    ]
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, *args],
         capture_output=True,
