@@ -89,16 +89,17 @@ def solve_searches(
     rows: list[dict] = []
     if record is not None:
         record["searches"] = rows
-    indices = range(1, searches)
+    indices: list[int] = list(range(1, searches))
     if replay is not None:
-        searches = len(replay)
-        one = replace(one, replay=replay[0]["portfolio"])
-        indices = [i for i in range(1, searches) if replay[i]["answered"]]
+        # Search i has seed + i: the recorded rows are keyed by their seed.
+        rows_by = {int(row["seed"]) - seed: row for row in replay}
+        one = replace(one, replay=rows_by[0]["portfolio"])
+        indices = sorted(i for i, row in rows_by.items() if i > 0 and row["answered"])
     others: list[tuple[int, tuple, Future[tuple[Routes, str, dict]] | None]] = []
     for i in indices:
         child = child_params(one, i)
         if replay is not None:
-            child = replace(child, replay=replay[i]["portfolio"])
+            child = replace(child, replay=rows_by[i]["portfolio"])
         args = (problem, child, seed + i, deadline, initial, threads, record is not None)
         if executor is None:
             others.append((seed + i, args, None))

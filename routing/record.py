@@ -31,11 +31,14 @@ solves"). A record is a JSON-serialisable dict, nested like the solve:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
 from routing.backends import Routes
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 
@@ -61,6 +64,13 @@ def expect(record: Mapping[str, Any], path: str) -> None:
         raise ValueError(
             f"replay: the search record is of a {got!r} solve, this problem is solved {path!r}"
             " (another problem or other parameters than the recorded run's)"
+        )
+    if record.get("pyvrp") != _pyvrp_version():
+        # Not refused: the plan is usually the same, but nothing guarantees it.
+        log.warning(
+            "replay: recorded with PyVRP %s, replayed with %s: the plan may differ",
+            record.get("pyvrp"),
+            _pyvrp_version(),
         )
 
 
