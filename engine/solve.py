@@ -386,9 +386,9 @@ def record_of(
         return None
     return {
         "version": RECORD_VERSION,
-        "round1": round1.record if round1 else None,
+        "round1": round1.record if round1 is not None else None,
         "round2_ran": round2 is not None,
-        "round2": round2.record if round2 else None,
+        "round2": round2.record if round2 is not None else None,
     }
 
 
