@@ -29,9 +29,10 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,10 @@ class SolveOutcome:
     seconds: float
     unit_value: dict[str, float]  # request id -> value of one unit (the spec's w(r))
     banned_pairs: int = 0  # (supply, request) pairs forbidden in round 2 (undelivered in round 1)
+    # What a time-limited solve's searches did (record_of): pass it back as
+    # solve_scenario(..., search_record=...) to replay the same plan.
+    # None in iteration mode, which replays from its seed and iterations.
+    search_record: dict[str, Any] | None = None
 
 
 def allocate(
@@ -194,6 +199,7 @@ def solve_scenario(
     *,
     executor: Executor | None = None,
     progress: Stage | None = None,
+    search_record: Mapping[str, Any] | None = None,
 ) -> SolveOutcome:
     """Allocate supplies to requests exactly, then route the allocations.
 
@@ -205,7 +211,20 @@ def solve_scenario(
     of the feedback loop gets ``round1_share`` of the iterations, round 2 the
     rest, and no decision reads the clock. ``executor`` runs the solvers'
     independent parts; ``None`` solves in this process.
+
+    A time-limited solve returns ``SolveOutcome.search_record``: per routing
+    round, what its searches did (``routing.RoutingResult.record``), and
+    whether round 2 ran. Given back as ``search_record`` with the same
+    scenario and ``params``, the solve re-does that work without the clock
+    and returns the same plan, byte for byte (``routing/README.md``,
+    "Reproducible solves").
     """
+    replay = search_record
+    if replay is not None:
+        if params.iterations is not None:
+            raise ValueError("search_record: a record replays a time-limited solve, not iterations")
+        if not isinstance(replay, Mapping) or replay.get("version") != RECORD_VERSION:
+            raise ValueError(f"search_record: expected a version {RECORD_VERSION} search record")
     started = time.perf_counter()
     if progress:
         progress("allocating", None)
@@ -216,7 +235,12 @@ def solve_scenario(
         unrouted = tuple(Unrouted(a.id, why) for a in allocations)
         plan = replace(alloc.plan, unrouted=unrouted)
         return SolveOutcome(
-            plan, alloc.matching, None, time.perf_counter() - started, alloc.unit_value
+            plan,
+            alloc.matching,
+            None,
+            time.perf_counter() - started,
+            alloc.unit_value,
+            search_record=record_of(params, None),
         )
 
     def left() -> float:
@@ -227,23 +251,42 @@ def solve_scenario(
     its = params.iterations
     if not params.route_aware:
         budget = max(params.min_routing_seconds, left())
-        plan, routed = _routed_plan(scenario, alloc, (budget, its), params, progress, executor)
+        plan, routed = _routed_plan(
+            scenario, alloc, (budget, its), params, progress, executor, _round(replay, "round1")
+        )
         return SolveOutcome(
-            plan, alloc.matching, routed, time.perf_counter() - started, alloc.unit_value
+            plan,
+            alloc.matching,
+            routed,
+            time.perf_counter() - started,
+            alloc.unit_value,
+            search_record=record_of(params, routed),
         )
 
     budget1 = max(params.min_routing_seconds, params.round1_share * left())
     its1 = None if its is None else max(1, round(params.round1_share * its))
-    plan1, routed1 = _routed_plan(scenario, alloc, (budget1, its1), params, progress, executor)
+    plan1, routed1 = _routed_plan(
+        scenario, alloc, (budget1, its1), params, progress, executor, _round(replay, "round1")
+    )
     delivered = {sid for r in routed1.routes for s in r.stops for sid in s.deliveries}
     fixed = [a for a in allocations if a.id in delivered]
     undelivered = [a for a in allocations if a.id not in delivered]
     forbidden = frozenset((a.supply, a.request) for a in undelivered)
     outcome1 = SolveOutcome(
-        plan1, alloc.matching, routed1, time.perf_counter() - started, alloc.unit_value
+        plan1,
+        alloc.matching,
+        routed1,
+        time.perf_counter() - started,
+        alloc.unit_value,
+        search_record=record_of(params, routed1),
     )
-    # Bounded by iterations, the plan must not depend on the clock: round 2 runs.
-    if not undelivered or (its is None and left() < params.min_routing_seconds):
+    # Bounded by iterations, the plan must not depend on the clock: round 2
+    # runs. A replay runs it when the recorded solve did.
+    if replay is not None:
+        late = not replay.get("round2_ran")
+    else:
+        late = its is None and left() < params.min_routing_seconds
+    if not undelivered or late:
         return outcome1
 
     if progress:
@@ -276,7 +319,9 @@ def solve_scenario(
     its2 = None if its is None or its1 is None else max(1, its - its1)
     if progress:
         progress("routing again", budget2 if its is None else None)
-    params2 = _routing_params(params, (budget2, its2), params.round2_backends, None)
+    params2 = _routing_params(
+        params, (budget2, its2), params.round2_backends, None, _round(replay, "round2")
+    )
     routed2 = routing.solve(
         dispatch.problem, params2, seed=params.seed, initial=warm, executor=executor
     )
@@ -307,8 +352,10 @@ def solve_scenario(
         "effort_kg_km": _effort(scenario, final),
         "route_km": sum(r.distance_km for r in routes),
     }
+    record = record_of(params, routed1, routed2)
     if metrics["delivered_value"] < plan1.metrics["delivered_value"]:
-        return outcome1  # cannot happen with a valid warm start; never lose D
+        # Cannot happen with a valid warm start; never lose D.
+        return replace(outcome1, search_record=record)
     unmet = _unmet(question, final, alloc.matching)
     plan = Plan(tuple(final), routes, tuple(unrouted), unmet, metrics)
     return SolveOutcome(
@@ -318,7 +365,41 @@ def solve_scenario(
         time.perf_counter() - started,
         alloc.unit_value,
         len(forbidden),
+        record,
     )
+
+
+RECORD_VERSION = 1
+
+
+def record_of(
+    params: DayParams,
+    round1: routing.RoutingResult | None,
+    round2: routing.RoutingResult | None = None,
+) -> dict[str, Any] | None:
+    """A day's search record: each routing round's record, and whether round 2 ran.
+
+    ``None`` in iteration mode: the seed and the iterations replay it.
+    JSON-serialisable, for a batch to store next to its seed and budget.
+    """
+    if params.iterations is not None:
+        return None
+    return {
+        "version": RECORD_VERSION,
+        "round1": round1.record if round1 is not None else None,
+        "round2_ran": round2 is not None,
+        "round2": round2.record if round2 is not None else None,
+    }
+
+
+def _round(replay: Mapping[str, Any] | None, name: str) -> Mapping[str, Any] | None:
+    """A routing round's record in a day's search record (None: not replaying)."""
+    if replay is None:
+        return None
+    rec = replay.get(name)
+    if rec is None:
+        raise ValueError(f"search_record: no {name} recorded, but this day routes one")
+    return rec
 
 
 def _routed_plan(
@@ -328,6 +409,7 @@ def _routed_plan(
     params: DayParams,
     progress: Stage | None,
     executor: Executor | None,
+    replay: Mapping[str, Any] | None = None,
 ) -> tuple[Plan, routing.RoutingResult]:
     """``alloc``'s allocations routed within ``budget`` (seconds, iterations or
     None): a complete plan."""
@@ -337,7 +419,7 @@ def _routed_plan(
         progress("routing", budget[0] if budget[1] is None else None)
     routed = routing.solve(
         dispatch.problem,
-        _routing_params(params, budget, params.day_backends, params.day_shares),
+        _routing_params(params, budget, params.day_backends, params.day_shares, replay),
         seed=params.seed,
         executor=executor,
     )
@@ -411,8 +493,10 @@ def _routing_params(
     budget: tuple[float, int | None],
     backends: tuple[str, ...],
     shares: tuple[float, ...] | None,
+    replay: Mapping[str, Any] | None = None,
 ) -> routing.SolveParams:
-    """One routing round's parameters: ``budget`` is (seconds, iterations or None)."""
+    """One routing round's parameters: ``budget`` is (seconds, iterations or None);
+    ``replay``: the round's recorded search, to re-do."""
     time_limit, iterations = budget
     options: dict[str, object] = {}
     if shares is not None:
@@ -428,6 +512,7 @@ def _routing_params(
         backends=backends,
         workers=params.workers,
         vroom_exploration=None,
+        replay=replay,
         **options,  # type: ignore[arg-type]
     )
 

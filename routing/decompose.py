@@ -35,6 +35,7 @@ from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
 from routing.portfolio import REPAIR_CHECKS
 from routing.problem import RoutingProblem
+from routing.record import expect
 
 PART_SHARE = 0.85  # of the budget for the parts; the rest for cross-part repair
 LLOYD_ROUNDS = 2
@@ -122,8 +123,17 @@ def solve_decomposed(
     seed: int,
     deadline: float,
     executor: Executor | None = None,
+    record: dict | None = None,
 ) -> tuple[Routes, str, list[str | None]]:
-    """Solve by parts (on ``executor``, else in-process), then repair across parts."""
+    """Solve by parts (on ``executor``, else in-process), then repair across parts.
+
+    ``record`` (time mode) gets the parts' records and the repair's checks;
+    ``params.replay`` (such a record) re-does them (:mod:`routing.record`).
+    """
+    replay = params.replay
+    if replay is not None:
+        expect(replay, "decomposed")
+        params = replace(params, replay=None)
     m = len(problem.shipments)
     started = time.monotonic()
     ship_part, veh_part = partition(problem, math.ceil(m / params.part_size))
@@ -133,11 +143,26 @@ def solve_decomposed(
         vehs = np.flatnonzero(veh_part == c)
         jobs.append(subproblem(problem, ships, vehs))
     parts_end = started + (deadline - started) * PART_SHARE
-    results = run_parts(executor, [part for part, _, _ in jobs], params, seed, parts_end)
+    rows: list[dict] | None = [] if record is not None else None
+    results = run_parts(
+        executor,
+        [part for part, _, _ in jobs],
+        params,
+        seed,
+        parts_end,
+        record=rows,
+        replay=replay["parts"] if replay is not None else None,
+    )
     routes = part_routes(problem, results)
     feasible, reasons = alone_feasibility(problem)
     served = {c >> 1 for nodes in routes.values() for c in nodes}
     left = [k for k, r in enumerate(reasons) if r is None and k not in served]
     checks = None if params.iterations is None else REPAIR_CHECKS  # iteration mode: no clock
-    insert_greedy(problem, routes, insertion_order(problem, left), feasible, deadline, checks)
+    if replay is not None:
+        checks = int(replay["checks"])
+    tally: list[int] = []
+    order = insertion_order(problem, left)
+    insert_greedy(problem, routes, order, feasible, deadline, checks, tally)
+    if record is not None:
+        record.update(parts=rows, checks=sum(tally))
     return routes, f"decomposed({len(jobs)} parts)", reasons

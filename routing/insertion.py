@@ -38,6 +38,7 @@ def insert_greedy(
     feasible: np.ndarray,
     deadline: float = float("inf"),
     max_checks: int | None = None,
+    tally: list[int] | None = None,
 ) -> set[int]:
     """Insert ``shipments`` (indices, tried in the given order) into ``routes``.
 
@@ -45,7 +46,10 @@ def insert_greedy(
     ``feasible`` is the (vehicle × shipment) alone-feasibility matrix. Returns
     the shipments inserted. It stops at ``deadline`` or, when set, after
     ``max_checks`` evaluator calls in all (a bound on work that, unlike the
-    deadline, gives the same routes on any machine).
+    deadline, gives the same routes on any machine). ``tally``, when given,
+    gets the number of evaluator calls made appended: the same shipments
+    with that many ``max_checks`` and no deadline give the same routes (a
+    replay, :mod:`routing.record`).
     """
     checks = 0
     d = problem.distance
@@ -103,6 +107,8 @@ def insert_greedy(
                 routes[v] = new
                 inserted.add(k)
                 break
+    if tally is not None:
+        tally.append(checks)
     return inserted
 
 

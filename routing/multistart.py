@@ -67,6 +67,7 @@ def solve_searches(
     initial: Routes | None,
     searches: int,
     executor: Executor | None,
+    record: dict | None = None,
 ) -> tuple[Routes, str, list[str | None]]:
     """Best of ``searches`` portfolio runs; same return as the portfolio.
 
@@ -75,13 +76,31 @@ def solve_searches(
     after another, to the same deadline: only for runs bounded by work
     rather than time, whose result is then the one a pool gives
     (:mod:`routing.piece` runs search 0 alone in-process otherwise).
+
+    ``record`` (time mode) gets ``"searches"``: each search's seed, whether
+    it answered in time and its portfolio record. With ``params.replay`` set
+    (a piece record with searches), the searches that answered are re-done,
+    all waited for, and the others left out, as in the recorded run.
     """
-    one = search_params(problem, replace(params, searches=1))
+    one = search_params(problem, replace(params, searches=1, replay=None))
     threads = max(1, params.workers // searches)
-    counted = params.iterations is not None
-    others: list[tuple[int, tuple, Future[tuple[Routes, str]] | None]] = []
-    for i in range(1, searches):
-        args = (problem, child_params(one, i), seed + i, deadline, initial, threads)
+    replay = params.replay["searches"] if params.replay is not None else None
+    counted = params.iterations is not None or replay is not None
+    rows: list[dict] = []
+    if record is not None:
+        record["searches"] = rows
+    indices: list[int] = list(range(1, searches))
+    if replay is not None:
+        # Search i has seed + i: the recorded rows are keyed by their seed.
+        rows_by = {int(row["seed"]) - seed: row for row in replay}
+        one = replace(one, replay=rows_by[0]["portfolio"])
+        indices = sorted(i for i, row in rows_by.items() if i > 0 and row["answered"])
+    others: list[tuple[int, tuple, Future[tuple[Routes, str, dict]] | None]] = []
+    for i in indices:
+        child = child_params(one, i)
+        if replay is not None:
+            child = replace(child, replay=rows_by[i]["portfolio"])
+        args = (problem, child, seed + i, deadline, initial, threads, record is not None)
         if executor is None:
             others.append((seed + i, args, None))
             continue
@@ -94,9 +113,13 @@ def solve_searches(
             # Iteration mode: the plan must not depend on the pool's health.
             others.append((seed + i, args, None))
     try:
+        mine: dict | None = {} if record is not None else None
+        # Only a recording run passes a record (stand-ins of the portfolio take none).
+        extra = {"record": mine} if mine is not None else {}
         routes, winner, reasons = solve_portfolio(
-            problem, one, seed, deadline, initial, threads=threads
+            problem, one, seed, deadline, initial, threads=threads, **extra
         )
+        rows.append({"seed": seed, "answered": True, "portfolio": mine})
         best_key = objective(problem, routes)
         log.debug("search seed %d (%s): key %s", seed, winner, best_key)
         # The others ran the same work to the same deadline: as late as this
@@ -111,9 +134,18 @@ def solve_searches(
             answer = _answer(future, other_seed, until) if future else _in_process(args)
             if answer is None and counted and future:
                 answer = _in_process(args)  # a worker that died: the same search, here
+            if answer is None and replay is not None:
+                raise RuntimeError(f"replay: the search with seed {other_seed} failed")
+            rows.append(
+                {
+                    "seed": other_seed,
+                    "answered": answer is not None,
+                    "portfolio": answer and answer[2],
+                }
+            )
             if answer is None:
                 continue
-            their_routes, their_winner = answer
+            their_routes, their_winner, _ = answer
             key = objective(problem, their_routes)
             log.debug("search seed %d (%s): key %s", other_seed, their_winner, key)
             if key > best_key:
@@ -170,8 +202,8 @@ def _distance_only(problem: RoutingProblem) -> bool:
 
 
 def _answer(
-    future: Future[tuple[Routes, str]], seed: int, until: float
-) -> tuple[Routes, str] | None:
+    future: Future[tuple[Routes, str, dict]], seed: int, until: float
+) -> tuple[Routes, str, dict] | None:
     """The search's (routes, winner), or None if it failed, died or is late."""
     try:
         wait = None if math.isinf(until) else max(0.0, until - time.monotonic())
@@ -183,7 +215,7 @@ def _answer(
     return None
 
 
-def _in_process(args: tuple) -> tuple[Routes, str] | None:
+def _in_process(args: tuple) -> tuple[Routes, str, dict] | None:
     """Another search run here; None if it failed (this process's search stands)."""
     try:
         return _search(*args)
@@ -199,7 +231,10 @@ def _search(
     deadline: float,
     initial: Routes | None,
     threads: int,
-) -> tuple[Routes, str]:
-    """Another search (run on the executor): one portfolio run, its (routes, winner)."""
-    routes, winner, _ = solve_portfolio(problem, params, seed, deadline, initial, threads)
-    return routes, winner
+    recording: bool = False,
+) -> tuple[Routes, str, dict]:
+    """Another search (run on the executor): one portfolio run, its (routes, winner, record)."""
+    record: dict = {}
+    extra = {"record": record} if recording else {}
+    routes, winner, _ = solve_portfolio(problem, params, seed, deadline, initial, threads, **extra)
+    return routes, winner, record

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import replace
+from typing import Any
 
 from routing.backends import Routes
 from routing.params import SolveParams
@@ -64,6 +65,8 @@ def run_parts(
     seed: int,
     deadline: float,
     initials: Sequence[Steps | None] | None = None,
+    record: list[dict] | None = None,
+    replay: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[RoutingResult | None]:
     """Solve ``parts`` (on ``executor``, else in-process) so all end by ``deadline``.
 
@@ -78,16 +81,31 @@ def run_parts(
     (``params.iterations``) every part runs with the same parameters and no
     deadline, and a part whose worker failed is solved again here: its result
     does not depend on the worker that ran it or on when the others finished.
+
+    In time mode, ``record`` (a list) gets one entry per part, by index:
+    ``{"part", "status", "record"}`` with ``status`` ``"solved"``,
+    ``"not_started"`` (time) or ``"failed"`` and the part's own record
+    (:mod:`routing.record`). ``replay`` (such a list) re-does exactly the
+    parts solved then, each from its record, as iteration mode runs parts.
     """
-    counted = params.iterations is not None
+    if replay is not None and len(replay) != len(parts):
+        raise ValueError(
+            f"replay: the search record has {len(replay)} parts, this problem {len(parts)}"
+        )
+    counted = params.iterations is not None or replay is not None
     slots = params.workers if executor is not None else 1
     results: list[RoutingResult | None] = [None] * len(parts)
     pending = list(range(len(parts)))
+    if replay is not None:
+        pending = [i for i in pending if replay[i]["status"] == "solved"]
     running: dict[Future[RoutingResult], int] = {}
+    begun: set[int] = set()
     while pending or running:
         while pending and len(running) < slots:
             part_params = params  # iteration mode: every part gets all the iterations
-            if not counted:
+            if replay is not None:
+                part_params = replace(params, replay=replay[pending[0]]["record"])
+            elif not counted:
                 waves = math.ceil(len(pending) / slots)
                 budget = (deadline - time.monotonic()) / waves - PART_OVERHEAD
                 if budget < MIN_PART_SECONDS:
@@ -96,6 +114,7 @@ def run_parts(
                     break
                 part_params = replace(params, time_limit=budget)
             i = pending.pop(0)
+            begun.add(i)
             warm = initials[i] if initials else None
             if executor is not None:
                 try:
@@ -117,8 +136,26 @@ def run_parts(
                 except Exception:
                     log.exception("regional: part %d failed", i)
                     if counted:  # the same part, here: the plan must not depend on it
-                        results[i] = _solve_here(parts[i], params, seed, initials, i)
+                        again = (
+                            params
+                            if replay is None
+                            else replace(params, replay=replay[i]["record"])
+                        )
+                        results[i] = _solve_here(parts[i], again, seed, initials, i)
+    if replay is not None:
+        for i, row in enumerate(replay):
+            if row["status"] == "solved" and results[i] is None:
+                raise RuntimeError(f"replay: part {i} failed where the recorded run solved it")
+    if record is not None:
+        record.extend(_part_row(i, res, i in begun) for i, res in enumerate(results))
     return results
+
+
+def _part_row(i: int, result: RoutingResult | None, begun: bool) -> dict:
+    """Part ``i``'s entry in a search record."""
+    if result is None:
+        return {"part": i, "status": "failed" if begun else "not_started", "record": None}
+    return {"part": i, "status": "solved", "record": result.record}
 
 
 def part_routes(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 BACKENDS = ("pyvrp", "ortools", "vroom")
 
@@ -73,6 +75,14 @@ class SolveParams:
       gave up (:mod:`routing.backends.pyvrp_fleet`). Off by default;
       with ``searches >= 2`` every second search is patient
       (:mod:`routing.multistart`): one bets on vehicles, one on distance.
+    * ``replay``: the ``record`` of an earlier time-limited
+      :class:`~routing.result.RoutingResult` of the same problem and seed.
+      The solve then re-does exactly the work recorded there (PyVRP's
+      iterations, the repair's checks, the parts and searches that
+      answered), reads no clock and gives the recorded run's plan;
+      ``time_limit`` is ignored. Not with ``iterations``, which replays by
+      itself (:mod:`routing.record`, ``routing/README.md``, "Reproducible
+      solves").
     """
 
     time_limit: float = 10.0
@@ -87,6 +97,7 @@ class SolveParams:
     part_size: int = 600
     geographic_above: int = 3000
     patient_fleet: bool = False
+    replay: Mapping[str, Any] | None = field(default=None, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (self.time_limit > 0 and math.isfinite(self.time_limit)):
@@ -114,6 +125,12 @@ class SolveParams:
             raise ValueError(f"expected iterations >= 1 or None, got {self.iterations!r}")
         if self.workers < 1:
             raise ValueError(f"expected workers >= 1, got {self.workers}")
+        if self.replay is not None:
+            if self.iterations is not None:
+                raise ValueError("expected replay or iterations, not both")
+            from routing.record import check_version
+
+            check_version(self.replay)
         if self.searches < 1:
             raise ValueError(f"expected searches >= 1, got {self.searches}")
         if self.vroom_exploration is not None and self.vroom_exploration not in range(1, 6):

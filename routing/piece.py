@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 
 from routing.backends import Routes
 from routing.evaluate import to_route
@@ -21,6 +22,7 @@ from routing.multistart import solve_searches
 from routing.params import SolveParams
 from routing.portfolio import Steps, solve_portfolio, to_routes
 from routing.problem import RoutingProblem
+from routing.record import expect, new
 from routing.result import RoutingResult, build_result
 
 # The decomposed path (worker processes, their start-up and joins) aims to
@@ -51,31 +53,50 @@ def solve_piece(
     """Solve ``problem`` in one piece (see :func:`routing.solve` for ``initial``).
 
     ``started`` is the ``time.monotonic()`` the caller's time limit counts
-    from (default: now).
+    from (default: now). In time mode the result carries its ``record``
+    (:mod:`routing.record`); with ``params.replay`` set, the recorded run is
+    re-done: its searches, or its one portfolio run, without the clock.
     """
     started = time.monotonic() if started is None else started
     warm = to_routes(problem, initial) if initial else None
     deadline = started + params.time_limit - finish_margin(params.time_limit)
-    if params.iterations is not None:
-        deadline = math.inf  # iteration mode: nothing ends by the clock
-    if params.searches > 1 and (executor is not None or params.iterations is not None):
+    replay = params.replay
+    if params.iterations is not None or replay is not None:
+        deadline = math.inf  # iteration mode or a replay: nothing ends by the clock
+    record = new("piece") if params.iterations is None and replay is None else None
+    if replay is not None:
+        expect(replay, "piece")
+        several = "searches" in replay
+    else:
+        several = params.searches > 1 and (executor is not None or params.iterations is not None)
+    if several:
         # Several independent searches at once, one per core; in iteration
         # mode without an executor, one after another in this process (the
         # same searches, so the same plan whatever the executor).
         routes, backend, reasons = solve_searches(
-            problem, params, seed, deadline, warm, params.searches, executor
+            problem, params, seed, deadline, warm, params.searches, executor, record
         )
     else:
         # In-process: the backends that can use the workers' cores do (VROOM's
         # search threads), one after another.
+        part: dict | None = {} if record is not None else None
+        one = params if replay is None else replace(params, replay=replay["portfolio"])
         routes, backend, reasons = solve_portfolio(
-            problem, params, seed, deadline, warm, threads=params.workers
+            problem, one, seed, deadline, warm, threads=params.workers, record=part
         )
-    # "insertion" wins only when no backend finished: the greedy fallback then
-    # ran against the clock, and past the deadline it stops trying, so what
-    # it left out is down to time, not to the volunteers' capacity.
-    timed_out = backend == "insertion" and time.monotonic() > deadline
-    return result_of(problem, routes, reasons, backend, started, timed_out)
+        if record is not None:
+            record["portfolio"] = part
+    if replay is not None:
+        timed_out = bool(replay["timed_out"])
+    else:
+        # "insertion" wins only when no backend finished: the greedy fallback then
+        # ran against the clock, and past the deadline it stops trying, so what
+        # it left out is down to time, not to the volunteers' capacity.
+        timed_out = backend == "insertion" and time.monotonic() > deadline
+    if record is not None:
+        record["timed_out"] = timed_out
+    result = result_of(problem, routes, reasons, backend, started, timed_out)
+    return replace(result, record=record)
 
 
 def result_of(

@@ -35,6 +35,8 @@ from routing.feasibility import alone_feasibility
 from routing.insertion import insert_greedy, insertion_order
 from routing.params import SolveParams
 from routing.problem import RoutingProblem
+from routing.record import routes_from_json as record_routes_back
+from routing.record import routes_to_json as record_routes
 from routing.result import VALUE_DIGITS, RoutingResult
 from routing.scaling import IntegerModel, integer_model
 
@@ -133,11 +135,13 @@ def repair(
     active: list[int],
     deadline: float,
     max_checks: int | None = None,
+    tally: list[int] | None = None,
 ) -> Routes:
     """Make every route valid, then greedily insert unserved active shipments.
 
     The insertion stops at ``deadline`` or after ``max_checks`` evaluator
-    calls (:func:`routing.insertion.insert_greedy`).
+    calls (:func:`routing.insertion.insert_greedy`); ``tally`` gets the
+    calls made appended (none when nothing was left to insert).
     """
     fixed: Routes = {}
     for v, nodes in routes.items():
@@ -154,7 +158,7 @@ def repair(
     served = {c >> 1 for nodes in fixed.values() for c in nodes}
     todo = insertion_order(problem, [k for k in active if k not in served])
     if todo:
-        insert_greedy(problem, fixed, todo, feasible, deadline, max_checks)
+        insert_greedy(problem, fixed, todo, feasible, deadline, max_checks, tally)
     return fixed
 
 
@@ -238,6 +242,7 @@ def solve_portfolio(
     deadline: float,
     initial: Routes | None = None,
     threads: int = 1,
+    record: dict | None = None,
 ) -> tuple[Routes, str, list[str | None]]:
     """Run the backends in turn; return the best routes, winner, alone-reasons.
 
@@ -249,11 +254,21 @@ def solve_portfolio(
     With ``params.iterations`` set, ``deadline`` and ``threads`` are ignored:
     the backends split the iterations (:func:`_counted_call`) and nothing
     reads the clock, so the result is a function of the arguments alone.
+    In time mode, ``record`` (a dict) is filled with what each backend did
+    (:mod:`routing.record`); with ``params.replay`` set (such a record),
+    that work is re-done instead, without the clock (:func:`_replay`).
     """
     feasible, reasons = alone_feasibility(problem)
     active = [k for k, r in enumerate(reasons) if r is None]
     if not active:
         return {}, "none", reasons
+    if params.replay is not None:
+        return (*_replay(problem, params, seed, initial, feasible, active), reasons)
+    runs: list[dict] = []
+    if record is not None and params.iterations is None:
+        record["runs"] = runs
+    else:
+        record = None
     if params.iterations is not None:
         # Iteration mode: no deadline, and VROOM on one thread, so the plan
         # cannot depend on how its parallel searches are scheduled.
@@ -266,9 +281,13 @@ def solve_portfolio(
         best = repair(problem, initial, feasible, [], deadline)
         best_key, winner = objective(problem, best), "initial"
     plan = _plan_backends(problem, params, active, deadline - time.monotonic(), threads)
+    if record is not None:
+        planned = {name for name, _, _ in plan}
+        record["not_planned"] = [b for b in params.backends if b not in planned]
     shares = [share for _, share, _ in plan]
     for i, (name, _, over) in enumerate(plan):
         if shares[i] == 0 and best is not None:
+            runs.append({"backend": name, "skipped": "fallback"})
             continue  # a fallback: only when every backend before it failed
         if params.iterations is not None:
             call = _counted_call(problem, params, plan, i, active, seed, best)
@@ -283,6 +302,7 @@ def solve_portfolio(
         now = time.monotonic()
         left = deadline - now
         if left <= 0:
+            runs += [{"backend": n, "skipped": "time"} for n, _, _ in plan[i:]]
             break
         rest = sum(shares[i:])
         budget = left * shares[i] / rest if shares[i] > 0 else left
@@ -294,6 +314,7 @@ def solve_portfolio(
                 # timeout would make its result depend on machine load.
                 budget = left
         elif over + MIN_SEARCH > budget:
+            runs.append({"backend": name, "skipped": "time"})
             continue  # earlier backends ran long: no room left for this one
         # Keep a sliver of each share for the float repair and reinsertion
         # (10 %, at most REPAIR_RESERVE seconds: repairing valid routes is fast).
@@ -307,8 +328,11 @@ def solve_portfolio(
             threads=threads,
             vroom_exploration=params.vroom_exploration,
             patient_fleet=params.patient_fleet,
+            report={} if record is not None else None,
         )
         raw = _run_backend(name, problem, im, call)
+        run = _run_record(name, call, raw)
+        runs.append(run)
         if raw is None:
             continue
         end = now + budget
@@ -318,7 +342,11 @@ def solve_portfolio(
             # (after VROOM's own search on a 1,300-shipment day, insertion
             # ran 8 s to its deadline and added nothing).
             end = min(end, time.monotonic() + REPAIR_RESERVE)
-        routes = repair(problem, raw, feasible, active, max(end, time.monotonic() + 0.05))
+        tally: list[int] = []
+        routes = repair(
+            problem, raw, feasible, active, max(end, time.monotonic() + 0.05), None, tally
+        )
+        run["checks"] = sum(tally)
         key = objective(problem, routes)
         log.debug("backend %s: key %s", name, key)
         if best_key is None or key > best_key:
@@ -326,9 +354,84 @@ def solve_portfolio(
     if best is None:
         # No backend finished: a greedy plan beats none.
         checks = None if params.iterations is None else REPAIR_CHECKS
-        best = repair(problem, {}, feasible, active, deadline, checks)
+        tally = []
+        best = repair(problem, {}, feasible, active, deadline, checks, tally)
         winner = "insertion"
+        if record is not None:
+            record["insertion_checks"] = sum(tally)
     return best, winner, reasons
+
+
+def _run_record(name: str, call: BackendCall, raw: Routes | None) -> dict:
+    """What a backend run did, as :func:`_replay` repeats it (:mod:`routing.record`)."""
+    report = call.report or {}
+    run: dict = {"backend": name, **{k: report[k] for k in ("level", "threads") if k in report}}
+    if raw is None:
+        run["failed"] = True
+    elif name == "pyvrp" and "iterations" in report and not report.get("phased"):
+        run["iterations"] = int(report["iterations"])
+    else:
+        # VROOM's search under a timeout counts nothing a replay could bound
+        # it by (its level is chosen to overrun, and its timeout cuts each of
+        # its searches), so its routes are the record.
+        run["routes"] = record_routes(raw)
+    return run
+
+
+def _replay(
+    problem: RoutingProblem,
+    params: SolveParams,
+    seed: int,
+    initial: Routes | None,
+    feasible: np.ndarray,
+    active: list[int],
+) -> tuple[Routes, str]:
+    """The portfolio run recorded in ``params.replay``, re-done with no clock.
+
+    The same candidates in the same order: the warm start, then each
+    backend that ran (PyVRP searching again for its recorded iterations
+    from the same warm start; a backend recorded by its routes giving them
+    back), each repaired with its recorded number of checks.
+    """
+    assert params.replay is not None
+    rec = params.replay
+    nv, ns = len(problem.vehicles), len(problem.shipments)
+    im = integer_model(problem)
+    best: Routes | None = None
+    best_key: tuple[int, float, float] | None = None
+    winner = "none"
+    if initial:
+        best = repair(problem, initial, feasible, [], math.inf)
+        best_key, winner = objective(problem, best), "initial"
+    for run in rec.get("runs", ()):
+        name = run["backend"]
+        if "skipped" in run or run.get("failed"):
+            continue
+        if "iterations" in run:
+            call = BackendCall(
+                active=tuple(active),
+                time_limit=math.inf,  # no clock: the recorded iterations bound the search
+                seed=seed,
+                max_iterations=int(run["iterations"]),
+                initial=best,
+                threads=1,
+                vroom_exploration=params.vroom_exploration,
+                patient_fleet=params.patient_fleet,
+            )
+            raw = _run_backend(name, problem, im, call)
+            if raw is None:
+                raise RuntimeError(f"replay: backend {name} failed where the recorded run did not")
+        else:
+            raw = record_routes_back(run["routes"], nv, ns)
+        routes = repair(problem, raw, feasible, active, math.inf, int(run["checks"]))
+        key = objective(problem, routes)
+        if best_key is None or key > best_key:
+            best, best_key, winner = routes, key, name
+    if best is None:
+        checks = int(rec.get("insertion_checks", 0))
+        best = repair(problem, {}, feasible, active, math.inf, checks)
+        winner = "insertion"
+    return best, winner
 
 
 def _run_backend(

@@ -50,6 +50,7 @@ from routing.parallel import part_routes, run_parts
 from routing.params import SolveParams
 from routing.portfolio import REPAIR_CHECKS, Steps, to_routes
 from routing.problem import GeoRoutingProblem
+from routing.record import expect, new
 from routing.result import VALUE_DIGITS, Route, RoutingResult, build_result
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,8 @@ def _solve_round(
     seed: int,
     deadline: float,
     initial: Steps | None = None,
+    record: list[dict] | None = None,
+    replay: list[dict] | None = None,
 ) -> tuple[list[RoutingResult | None], int]:
     """Partition ``ships`` with ``vehs`` and solve the parts; (results, parts).
 
@@ -166,7 +169,8 @@ def _solve_round(
                 if v.id in initial
             }
             initials.append({v: steps for v, steps in share.items() if steps} or None)
-    return run_parts(executor, parts, params, seed, deadline, initials), len(parts)
+    results = run_parts(executor, parts, params, seed, deadline, initials, record, replay)
+    return results, len(parts)
 
 
 def _greedy_repair(
@@ -176,6 +180,8 @@ def _greedy_repair(
     feasible: np.ndarray,
     deadline: float,
     max_checks: int | None = None,
+    record: list[int] | None = None,
+    replay: list[int] | None = None,
 ) -> None:
     """Insert ``left`` shipments into nearby routes, chunk by chunk, in place.
 
@@ -185,6 +191,8 @@ def _greedy_repair(
     :mod:`routing.insertion`; local sub-matrices equal the global distances,
     so inserted routes are valid as they stand. Each chunk stops at
     ``deadline`` or after ``max_checks`` evaluator calls (iteration mode).
+    ``record`` (time mode) gets the evaluator calls of each chunk reached;
+    ``replay`` (such a list) repeats them: those chunks, those calls.
     """
     if left.size == 0:
         return
@@ -195,9 +203,16 @@ def _greedy_repair(
         + planar_km(problem, np.array([ships[k].delivery for k in left]))
     ) / 2
     chunks = bisect(mid, np.zeros((0, 2)), math.ceil(left.size / GREEDY_CHUNK))
-    for rows, _ in chunks:
-        if time.monotonic() > deadline:
+    for j, (rows, _) in enumerate(chunks):
+        if replay is not None:
+            if j >= len(replay):
+                break
+            max_checks = int(replay[j])
+        elif time.monotonic() > deadline:
             break
+        tally: list[int] = []
+        if record is not None:
+            record.append(0)
         chunk = left[rows]
         cand: set[int] = set()
         for k in chunk:
@@ -224,7 +239,10 @@ def _greedy_repair(
         }
         local_feas, _ = alone_feasibility(sub)
         todo = insertion_order(sub, range(len(carried), len(local_ships)))
-        if insert_greedy(sub, local_routes, todo, local_feas, deadline, max_checks):
+        inserted = insert_greedy(sub, local_routes, todo, local_feas, deadline, max_checks, tally)
+        if record is not None:
+            record[-1] = sum(tally)
+        if inserted:
             for i, nodes in local_routes.items():
                 routes[vehs[i]] = [2 * local_ships[c >> 1] + (c & 1) for c in nodes]
 
@@ -286,10 +304,20 @@ def solve_geographic(
     """
     started = time.monotonic()
     limit = params.time_limit
+    replay = params.replay
+    if replay is not None:
+        expect(replay, "regional")
+        params = replace(params, replay=None)
+    record = new("regional") if params.iterations is None and replay is None else None
+    rows1: list[dict] | None = [] if record is not None else None
+    rows2: list[dict] | None = [] if record is not None else None
+    greedy: list[int] | None = [] if record is not None else None
 
     def at(fraction: float) -> float:
-        # Iteration mode: no phase ends by the clock.
-        return math.inf if params.iterations is not None else started + fraction * limit
+        # Iteration mode or a replay: no phase ends by the clock.
+        if params.iterations is not None or replay is not None:
+            return math.inf
+        return started + fraction * limit
 
     nv = len(problem.vehicles)
     feasible, reasons = geo_alone_feasibility(problem)
@@ -299,7 +327,16 @@ def solve_geographic(
     parts1 = parts2 = 0
     if active.size and nv:
         results, parts1 = _solve_round(
-            executor, problem, active, np.arange(nv), params, seed, at(PARTS_END), initial
+            executor,
+            problem,
+            active,
+            np.arange(nv),
+            params,
+            seed,
+            at(PARTS_END),
+            initial,
+            rows1,
+            replay["round1"] if replay is not None else None,
         )
         routes.update(part_routes(problem, results))
         if any(r is None for r in results):
@@ -313,7 +350,16 @@ def solve_geographic(
         if unused.size and left.size:
             left2 = left[feasible[np.ix_(unused, left)].any(axis=0)]
             results, parts2 = _solve_round(
-                executor, problem, left2, unused, params, seed, at(UNUSED_END)
+                executor,
+                problem,
+                left2,
+                unused,
+                params,
+                seed,
+                at(UNUSED_END),
+                None,
+                rows2,
+                replay["round2"] if replay is not None else None,
             )
             routes.update(part_routes(problem, results))
         value2 = _value(problem, routes)
@@ -321,7 +367,16 @@ def solve_geographic(
         served = {c >> 1 for n in routes.values() for c in n}
         left = np.array([k for k in active if k not in served], dtype=np.int64)
         checks = None if params.iterations is None else REPAIR_CHECKS
-        _greedy_repair(problem, routes, left, feasible, at(GREEDY_END), checks)
+        _greedy_repair(
+            problem,
+            routes,
+            left,
+            feasible,
+            at(GREEDY_END),
+            checks,
+            greedy,
+            replay["greedy"] if replay is not None else None,
+        )
         value3 = _value(problem, routes)
         log.info(
             "regional: %d parts: value %.1f; unused-vehicle round (%d parts) +%.1f; "
@@ -347,4 +402,7 @@ def solve_geographic(
             log.info("regional: the warm start beats the parts; kept")
             final = warm
     backend = f"regional({parts1}+{parts2} parts)"
-    return build_result(problem, final, reasons, backend, started, timed_out)
+    if record is not None:
+        record.update(round1=rows1, round2=rows2, greedy=greedy)
+    result = build_result(problem, final, reasons, backend, started, timed_out)
+    return replace(result, record=record)

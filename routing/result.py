@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from routing.problem import GeoRoutingProblem, RoutingProblem
@@ -110,12 +110,19 @@ class Metrics:
 
 @dataclass(frozen=True)
 class RoutingResult:
-    """What :func:`routing.solve` returns."""
+    """What :func:`routing.solve` returns.
+
+    ``record``: for a time-limited solve, what its searches did, a versioned
+    JSON-serialisable dict that ``SolveParams(replay=record)`` replays to the
+    same routes without the clock (:mod:`routing.record`); ``None`` in
+    iteration mode, which needs none.
+    """
 
     status: Status
     routes: tuple[Route, ...]
     dropped: tuple[Dropped, ...]
     metrics: Metrics
+    record: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def cost(self) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import Executor
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from routing.params import SolveParams
 from routing.piece import FINISH_FRACTION, result_of, solve_piece
 from routing.portfolio import Steps, objective, repair, to_routes
 from routing.problem import GeoRoutingProblem, RoutingProblem
+from routing.record import new
 from routing.regional import solve_geographic
 from routing.result import RoutingResult
 
@@ -76,9 +78,10 @@ def solve(
     if len(problem.shipments) <= params.decompose_above or len(problem.vehicles) <= 1:
         return solve_piece(problem, params, seed, initial, executor, started)
     deadline = started + params.time_limit * FINISH_FRACTION
-    if params.iterations is not None:
-        deadline = math.inf  # iteration mode: nothing ends by the clock
-    routes, backend, reasons = solve_decomposed(problem, params, seed, deadline, executor)
+    if params.iterations is not None or params.replay is not None:
+        deadline = math.inf  # iteration mode or a replay: nothing ends by the clock
+    record = new("decomposed") if params.iterations is None and params.replay is None else None
+    routes, backend, reasons = solve_decomposed(problem, params, seed, deadline, executor, record)
     if initial:
         # The parts do not take a warm start: keep the better of the two.
         warm = to_routes(problem, initial)
@@ -87,4 +90,4 @@ def solve(
             routes, backend = fixed, "initial"
     # Leftovers count as the fleet's: the time_limit reason is the portfolio's,
     # for when its greedy fallback ran out of time (routing.piece).
-    return result_of(problem, routes, reasons, backend, started)
+    return replace(result_of(problem, routes, reasons, backend, started), record=record)

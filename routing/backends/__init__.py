@@ -6,7 +6,8 @@ portfolio re-checks it in float arithmetic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 Routes = dict[int, list[int]]
 
@@ -29,3 +30,7 @@ class BackendCall:
     # Fleet minimisation that never gives up a target on a long run with
     # pairs (routing.backends.ejection.PATIENT_SECONDS): one of two searches.
     patient_fleet: bool = False
+    # When set, the backend writes here what its search did, in units a
+    # replay can repeat without the clock (routing.record): PyVRP its
+    # iterations, VROOM its level and threads.
+    report: dict[str, Any] | None = field(default=None, compare=False, repr=False)

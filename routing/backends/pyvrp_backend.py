@@ -148,7 +148,8 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     )
     budget = max(call.time_limit, 0.01)
     initial = _initial_solution(data, call.initial, client_ks, pair_ks, groups, keys)
-    if _fleet_first(problem, im, active, len(vtypes)):
+    phased = _fleet_first(problem, im, active, len(vtypes))
+    if phased:
         # Fixed costs dominate and everything is required (benchmarks): the
         # plain search rarely sheds a whole route, so first look for a plan
         # with one route fewer than the warm start, then the next, ...
@@ -193,6 +194,11 @@ def solve_pyvrp(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
             params=SOLVE_PARAMS,
             initial_solution=initial,
         )
+    if call.report is not None:
+        # One search from the warm start: its iteration count replays it. The
+        # fleet and ruin phases before it decide by the clock (stall seconds),
+        # so a phased run is recorded by its routes instead (routing.record).
+        call.report.update(iterations=res.num_iterations, phased=phased)
     pools = {i: list(groups[key]) for i, key in enumerate(keys)}
     out: Routes = {}
     for route in res.best.routes():

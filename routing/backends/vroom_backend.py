@@ -168,6 +168,8 @@ def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
         call.time_limit,
         threads,
     )
+    if call.report is not None:
+        call.report.update(level=level, threads=threads)
     sol = inp.solve(exploration_level=level, nb_threads=threads, timeout=timeout)
     df = sol.routes
     out: Routes = {}
