@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "--time-limit",
         type=time_limit,
         metavar="S",
-        help="bound the solve by seconds (a replay is then not guaranteed to reproduce it)",
+        help="bound the solve by seconds (the searches are recorded, so a replay repeats them)",
     )
     budget.add_argument(
         "--iterations",
@@ -107,9 +107,8 @@ def _solve(scenario: Any, params: Any, workers: int, search_record: Any = None) 
     from engine.executors import process_pool
     from engine.solve import solve_scenario
 
-    extra = {"search_record": search_record} if search_record is not None else {}
     with process_pool(workers) as executor:
-        return solve_scenario(scenario, params, executor=executor, **extra)
+        return solve_scenario(scenario, params, executor=executor, search_record=search_record)
 
 
 def _run(ns: argparse.Namespace) -> int:
@@ -124,7 +123,7 @@ def _run(ns: argparse.Namespace) -> int:
     text = scenario_text(snap.scenario)
     outcome = _solve(snap.scenario, params, ns.workers)
     plan_text = document_text(plan_to_dict(outcome.plan))
-    record = getattr(outcome, "search_record", None)
+    record = outcome.search_record
 
     def work(settings: Any, session: Any) -> tuple[int, dict[str, Any]]:
         batch = store_draft(
@@ -207,11 +206,12 @@ def _show(ns: argparse.Namespace) -> int:
         view = _view(batch)
         counts = allocation_counts(session, batch.id)
     m = view["metrics"]
-    budget = (
-        f"{view['iterations']} iterations (replayable)"
-        if view["iterations"]
-        else f"{view['time_limit']:g} s time limit (replay not guaranteed)"
-    )
+    if view["iterations"]:
+        budget = f"{view['iterations']} iterations (replayable)"
+    elif batch.search_record is not None:
+        budget = f"{view['time_limit']:g} s time limit (searches recorded: replayable)"
+    else:
+        budget = f"{view['time_limit']:g} s time limit (no search record: replay not guaranteed)"
     lines = [
         f"batch {view['id']} of {view['date']}: {view['status']}"
         + (f" (superseded by {view['superseded_by']})" if view["superseded_by"] else ""),
