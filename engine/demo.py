@@ -66,7 +66,12 @@ def _jessr_command() -> list[str]:
 
 
 class Demo:
-    """The demo's steps, in order (:meth:`run`); each step also callable alone."""
+    """The demo's steps, in order (:meth:`run`); each step also callable alone.
+
+    ``environ`` is the commands' environment (default: this process's, without
+    ``JESSR_DATABASE_URL``); ``command`` the program run as ``jessr`` (default: this
+    interpreter's ``-m engine.cli``).
+    """
 
     def __init__(
         self,
@@ -80,6 +85,7 @@ class Demo:
         iterations: int = 1000,
         out: TextIO | None = None,
         environ: Mapping[str, str] | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self.day = day
@@ -90,6 +96,7 @@ class Demo:
         env = dict(os.environ if environ is None else environ)
         self.ignored_url = env.pop("JESSR_DATABASE_URL", None)
         self.env = env
+        self.command = list(command) if command is not None else _jessr_command()
         self.steps = 0
 
     # -- output and commands
@@ -114,7 +121,7 @@ class Demo:
         started = time.monotonic()
         try:
             done = subprocess.run(
-                [*_jessr_command(), *args],
+                [*self.command, *args],
                 cwd=self.workdir,
                 env=self.env,
                 input=stdin,
