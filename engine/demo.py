@@ -232,7 +232,11 @@ class Demo:
             raise DemoFailed("`jessr batch run --json` printed no batch id")
         batch = str(result["id"])
         metrics = result.get("metrics") or {}
-        shown = ", ".join(f"{key} {value}" for key, value in metrics.items())
+        shown = ", ".join(
+            f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in metrics.items()
+            if isinstance(value, int | float | str)  # breakdowns: `batch show` has them
+        )
         self.say(
             f"draft batch {batch} ({result.get('status', '?')}){': ' + shown if shown else ''}"
         )
