@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    := out
 SHARED ?= ../shared/benchmarks
 
-.PHONY: install demo test test-fast bench bench-routing lint clean
+.PHONY: install demo demo-file test test-fast bench bench-routing lint clean
 
 install: $(STAMP)
 
@@ -22,7 +22,13 @@ $(STAMP): pyproject.toml scripts/bootstrap_venv.sh
 	$(BIN)/python -m routing.backends.ruin
 	touch $@
 
+# A fresh SQLite database under var/, a Tunisian day imported, batched, published,
+# delivered in part, verified and traced (engine/demo.py; every step a jessr command).
 demo: install
+	$(BIN)/python -m engine.demo
+
+# The solver alone, on files: a generated day solved into out/demo-plan.json.
+demo-file: install
 	@mkdir -p $(OUT)
 	$(BIN)/jessr generate --requests 2000 --supplies 300 --volunteers 60 --seed 7 -o $(OUT)/demo-day.json
 	$(BIN)/jessr solve $(OUT)/demo-day.json -o $(OUT)/demo-plan.json --time-limit 20
