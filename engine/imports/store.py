@@ -275,6 +275,7 @@ class _Job:
     events: list[_Event] = field(default_factory=list)
     table: Table | None = None
     entity: str = ""
+    key_columns: tuple[str, ...] = ("org_id", "ref")  # a row's identity in its table
     before_write: Callable[[], None] | None = None
     after_insert: Callable[[], None] | None = None
 
@@ -322,10 +323,17 @@ class _Job:
             self.before_write()
         if self.inserts:
             rows = [{**item.row, "created_at": now, "updated_at": now} for item in self.inserts]
-            statement = t.insert().returning(t.c.id, sort_by_parameter_order=True)
-            ids = self.session.execute(statement, rows).scalars().all()
-            for item, new_id in zip(self.inserts, ids, strict=True):
-                item.id = new_id
+            # A plain executemany, then the new ids by key in one query: an INSERT …
+            # RETURNING in parameter order runs row by row on SQLite.
+            self.session.execute(t.insert(), rows)
+            key = [t.c[name] for name in self.key_columns]
+            scope = t.c.org_id.in_({row["org_id"] for row in rows}) if "org_id" in t.c else None
+            query = select(t.c.id, *key)
+            if scope is not None:
+                query = query.where(scope)
+            ids = {tuple(found[1:]): found[0] for found in self.session.execute(query)}
+            for item in self.inserts:
+                item.id = ids[tuple(item.row[name] for name in self.key_columns)]
         if self.updates:
             columns = list(self.updates[0].row)
             statement = (
@@ -458,6 +466,7 @@ def _plan_organizations(job: _Job) -> None:
         return
     job.table = Organization.__table__
     job.entity = "organization"
+    job.key_columns = ("code",)
     for record in good:
         view = {"code": record.code, "name": record.name, "region": record.region,
                 "parent": record.parent}  # fmt: skip
@@ -518,6 +527,7 @@ def _plan_sites(job: _Job) -> None:
             stored[(row.org_id, row.code)] = row
     job.table = t
     job.entity = "site"
+    job.key_columns = ("org_id", "code")
     for record in good:
         org_id = orgs[record.org][0]
         view = {"org": record.org, "code": record.code, "name": record.name,
@@ -788,12 +798,13 @@ def _plan_requests(job: _Job) -> None:
         # Written with the import only (a preview writes nothing), before the
         # requests that refer to them.
         if missing:
-            statement = ht.insert().returning(ht.c.id, ht.c.pseudonym, sort_by_parameter_order=True)
             now = utcnow()
-            rows = job.session.execute(
-                statement, [{"pseudonym": n, "created_at": now} for n in missing]
-            )
-            households.update({row.pseudonym: row.id for row in rows})
+            job.session.execute(ht.insert(), [{"pseudonym": n, "created_at": now} for n in missing])
+            for chunk in _chunks(missing):
+                rows = job.session.execute(
+                    select(ht.c.id, ht.c.pseudonym).where(ht.c.pseudonym.in_(chunk))
+                )
+                households.update({row.pseudonym: row.id for row in rows})
         for item in [*job.inserts, *job.updates]:
             value = item.row["household_id"]
             if isinstance(value, str):
@@ -903,10 +914,11 @@ def append_events(session: Session, actor: str, events: Sequence[_Event]) -> Non
     """Append ``events`` to the archive's chain at once, in the session's transaction.
 
     The same chain as :func:`engine.audit.record` (each event's hash covers the
-    previous one), with the head moved once from ``n`` to ``n + len(events)`` by the
-    same conditional ``UPDATE … WHERE seq = n`` and row-count check, then every event
-    inserted in one executemany: appending 100,000 events costs one round trip
-    instead of three each. Call it after writing the rows the events describe.
+    previous one), with the head moved from ``n`` to ``n + len(events)`` by the
+    same conditional ``UPDATE … SET seq = n + 1 … WHERE seq = n`` per event, sent as
+    one executemany, then every event inserted in one executemany: appending 100,000
+    events costs a few bulk statements instead of three round trips each. Call it
+    after writing the rows the events describe (row locks first, the chain head last).
     """
     if not events:
         return
@@ -922,7 +934,11 @@ def append_events(session: Session, actor: str, events: Sequence[_Event]) -> Non
             digest = hashlib.sha256(personal.encode("utf-8")).hexdigest()
         prepared.append((event, str(entity_id), before, after, personal, digest))
     for attempt in range(_MAX_APPEND_ATTEMPTS):
-        seq, prev = session.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
+        # FOR UPDATE (PostgreSQL): no other writer can move the head between this read
+        # and the steps below; SQLite's write lock, taken before the import, does that.
+        seq, prev = session.execute(
+            select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
+        ).one()
         at = utcnow()
         rows = []
         link = prev
@@ -937,13 +953,32 @@ def append_events(session: Session, actor: str, events: Sequence[_Event]) -> Non
                          "personal_digest": digest, "prev_hash": link,
                          "hash": digest_hash})  # fmt: skip
             link = digest_hash
-        moved = session.execute(
-            update(head)
-            .where(head.c.id == 1, head.c.seq == seq)
-            .values(seq=seq + len(rows), hash=link)
+        # The head advances one event at a time, as engine.audit.record moves it (the
+        # PostgreSQL guard allows nothing else), in one executemany; each step is
+        # conditional on the previous, so the final head says whether every step held.
+        connection = session.connection()
+        dialect = connection.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        # Straight to the driver's executemany: SQLAlchemy's per-row parameter
+        # processing costs more than the database here. The timestamp goes through
+        # the column type's own conversion, so it reads back (and hashes) the same.
+        to_db = AuditEvent.__table__.c.at.type._cached_bind_processor(dialect)
+        stored_at = to_db(at) if to_db is not None else at
+        connection.exec_driver_sql(
+            f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1 AND seq = {mark}",
+            [(row["seq"], row["hash"], row["seq"] - 1) for row in rows],
         )
-        if moved.rowcount == 1:
-            session.execute(AuditEvent.__table__.insert(), rows)
+        now_seq, now_hash = session.execute(
+            select(head.c.seq, head.c.hash).where(head.c.id == 1)
+        ).one()
+        if now_seq == seq + len(rows) and now_hash == link:
+            columns = ("seq", "at", "actor", "action", "entity_type", "entity_id", "before",
+                       "after", "personal", "personal_digest", "prev_hash", "hash")  # fmt: skip
+            connection.exec_driver_sql(
+                f"INSERT INTO audit_events ({', '.join(columns)}) "
+                f"VALUES ({', '.join([mark] * len(columns))})",
+                [tuple(stored_at if c == "at" else row[c] for c in columns) for row in rows],
+            )
             return
         clock.sleep(random.uniform(0, 0.002 * (attempt + 1)))
     raise ConflictError("the archive's chain head kept moving; retry the import")
