@@ -188,8 +188,10 @@ def test_only_open_requests_change(database, tmp_path):
         s.execute(update(Request).where(Request.ref == "R2").values(status="allocated"))
         s.commit()
     assert _imported(database, "requests", path)["unchanged"] == 2  # unchanged: fine
-    rows = [{"ref": "R1", "household": "1111", "quantity": "2"},
-            {"ref": "R2", "household": "2222", "quantity": "2"}]  # fmt: skip
+    rows = [
+        {"ref": "R1", "household": "1111", "quantity": "2"},
+        {"ref": "R2", "household": "2222", "quantity": "2"},
+    ]
     [error] = _rejected(database, "requests", write(tmp_path / "b.csv", "requests", rows))
     assert (error["row"], error["column"]) == (3, "ref")
     assert "is allocated" in error["reason"]
@@ -205,8 +207,12 @@ def test_another_household_key_is_refused(database, tmp_path, monkeypatch):
     _imported(database, "requests", path)
     other = dict(database.env(), JESSR_HOUSEHOLD_KEY="another-key")
     monkeypatch.setattr(type(database), "env", lambda self: other)
-    result = database.cli("import", "requests", str(write(tmp_path / "b.csv", "requests",
-                                                          [{"ref": "R2"}])), "--commit")  # fmt: skip
+    result = database.cli(
+        "import",
+        "requests",
+        str(write(tmp_path / "b.csv", "requests", [{"ref": "R2"}])),
+        "--commit",
+    )
     assert result.code == 2 and "JESSR_HOUSEHOLD_KEY" in result.err
     with database.session() as s:
         assert s.execute(select(Request.ref)).scalars().all() == ["R1"]
