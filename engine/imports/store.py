@@ -48,9 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 import secrets
-import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,7 +95,6 @@ PENDING_STATUSES = ("open", "allocated", "in_transit")
 END_OF_DAY = time.max  # 24:00, which datetime.time cannot represent
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CHUNK = 500  # bound IN lists (SQLite's parameter limit, PostgreSQL's plan size)
-_MAX_APPEND_ATTEMPTS = 50
 
 
 def time_of(minutes: int) -> time:
@@ -914,11 +911,15 @@ def append_events(session: Session, actor: str, events: Sequence[_Event]) -> Non
     """Append ``events`` to the archive's chain at once, in the session's transaction.
 
     The same chain as :func:`engine.audit.record` (each event's hash covers the
-    previous one), with the head moved from ``n`` to ``n + len(events)`` by the
-    same conditional ``UPDATE … SET seq = n + 1 … WHERE seq = n`` per event, sent as
-    one executemany, then every event inserted in one executemany: appending 100,000
-    events costs a few bulk statements instead of three round trips each. Call it
-    after writing the rows the events describe (row locks first, the chain head last).
+    previous one, ``seq`` without gaps), built in Python: the head row is read with
+    ``FOR UPDATE`` (PostgreSQL; on SQLite the import holds the write lock), every
+    event is inserted in one executemany, then the head moves once from ``n`` to
+    ``n + len(events)`` (``UPDATE … WHERE seq = n`` with a row-count check). The
+    PostgreSQL guard allows such a move only onto stored events, all present.
+    Moving the head one event at a time would leave 100,000 versions of its row in
+    one transaction, each step slower than the last (quadratic on PostgreSQL:
+    10,000 steps took 10 s, 2026-12-07). Call it after writing the rows the events
+    describe (row locks first, the chain head last).
     """
     if not events:
         return
@@ -933,55 +934,47 @@ def append_events(session: Session, actor: str, events: Sequence[_Event]) -> Non
             personal = audit.canonical_json({"data": event.personal, "salt": _salt()})
             digest = hashlib.sha256(personal.encode("utf-8")).hexdigest()
         prepared.append((event, str(entity_id), before, after, personal, digest))
-    for attempt in range(_MAX_APPEND_ATTEMPTS):
-        # FOR UPDATE (PostgreSQL): no other writer can move the head between this read
-        # and the steps below; SQLite's write lock, taken before the import, does that.
-        seq, prev = session.execute(
-            select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
-        ).one()
-        at = utcnow()
-        rows = []
-        link = prev
-        for offset, (event, entity_id, before, after, personal, digest) in enumerate(prepared, 1):
-            digest_hash = audit.event_hash(
-                link, seq + offset, at, actor, event.action, event.entity_type, entity_id,
-                before, after, digest,
-            )  # fmt: skip
-            rows.append({"seq": seq + offset, "at": at, "actor": actor, "action": event.action,
-                         "entity_type": event.entity_type, "entity_id": entity_id,
-                         "before": before, "after": after, "personal": personal,
-                         "personal_digest": digest, "prev_hash": link,
-                         "hash": digest_hash})  # fmt: skip
-            link = digest_hash
-        # The head advances one event at a time, as engine.audit.record moves it (the
-        # PostgreSQL guard allows nothing else), in one executemany; each step is
-        # conditional on the previous, so the final head says whether every step held.
-        connection = session.connection()
-        dialect = connection.dialect
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        # Straight to the driver's executemany: SQLAlchemy's per-row parameter
-        # processing costs more than the database here. The timestamp goes through
-        # the column type's own conversion, so it reads back (and hashes) the same.
-        to_db = AuditEvent.__table__.c.at.type._cached_bind_processor(dialect)
-        stored_at = to_db(at) if to_db is not None else at
-        connection.exec_driver_sql(
-            f"UPDATE audit_head SET seq = {mark}, hash = {mark} WHERE id = 1 AND seq = {mark}",
-            [(row["seq"], row["hash"], row["seq"] - 1) for row in rows],
-        )
-        now_seq, now_hash = session.execute(
-            select(head.c.seq, head.c.hash).where(head.c.id == 1)
-        ).one()
-        if now_seq == seq + len(rows) and now_hash == link:
-            columns = ("seq", "at", "actor", "action", "entity_type", "entity_id", "before",
-                       "after", "personal", "personal_digest", "prev_hash", "hash")  # fmt: skip
-            connection.exec_driver_sql(
-                f"INSERT INTO audit_events ({', '.join(columns)}) "
-                f"VALUES ({', '.join([mark] * len(columns))})",
-                [tuple(stored_at if c == "at" else row[c] for c in columns) for row in rows],
-            )
-            return
-        clock.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-    raise ConflictError("the archive's chain head kept moving; retry the import")
+    # FOR UPDATE (PostgreSQL): no other writer can append between this read and the
+    # head's move below; SQLite's write lock, taken before the import, does that.
+    seq, prev = session.execute(
+        select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
+    ).one()
+    at = utcnow()
+    rows = []
+    link = prev
+    for offset, (event, entity_id, before, after, personal, digest) in enumerate(prepared, 1):
+        digest_hash = audit.event_hash(
+            link, seq + offset, at, actor, event.action, event.entity_type, entity_id,
+            before, after, digest,
+        )  # fmt: skip
+        rows.append({"seq": seq + offset, "at": at, "actor": actor, "action": event.action,
+                     "entity_type": event.entity_type, "entity_id": entity_id,
+                     "before": before, "after": after, "personal": personal,
+                     "personal_digest": digest, "prev_hash": link,
+                     "hash": digest_hash})  # fmt: skip
+        link = digest_hash
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    # Straight to the driver's executemany: SQLAlchemy's per-row parameter
+    # processing costs more than the database here. The timestamp goes through
+    # the column type's own conversion, so it reads back (and hashes) the same.
+    to_db = AuditEvent.__table__.c.at.type._cached_bind_processor(dialect)
+    stored_at = to_db(at) if to_db is not None else at
+    columns = ("seq", "at", "actor", "action", "entity_type", "entity_id", "before",
+               "after", "personal", "personal_digest", "prev_hash", "hash")  # fmt: skip
+    connection.exec_driver_sql(
+        f"INSERT INTO audit_events ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})",
+        [tuple(stored_at if c == "at" else row[c] for c in columns) for row in rows],
+    )
+    # The head moves once, onto the last event (the PostgreSQL guard allows a
+    # move over several events only onto stored ones, all present).
+    moved = session.execute(
+        update(head).where(head.c.id == 1, head.c.seq == seq).values(seq=seq + len(rows), hash=link)
+    )
+    if moved.rowcount != 1:  # cannot happen under the lock; never a forked chain
+        raise ConflictError("the archive's chain head moved during the import; retry it")
 
 
 def _has_value(value: Any) -> bool:
