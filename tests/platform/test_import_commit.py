@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, time
 
+import pytest
 from sqlalchemy import select
 
 from engine import audit
@@ -222,3 +223,32 @@ def test_unreadable_file_and_bad_org_option(database, tmp_path):
     path = write(tmp_path / "i.csv", "inventory", [{}], drop=("org",))
     result = database.cli("import", "inventory", str(path), "--org", "x" * 300)
     assert result.code == 2 and result.err.startswith("jessr: --org")
+
+
+def test_the_head_moves_over_an_import_only_onto_stored_events(database, tmp_path):
+    _setup(database)
+    path = write(tmp_path / "i.csv", "inventory", [{"ref": f"L{i}"} for i in range(50)])
+    assert database.cli("import", "inventory", str(path), "--commit").code == 0
+    with database.session() as s:
+        events = _events(database)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        assert [e.action for e in events[-51:]] == ["lot.add"] * 50 + ["import.commit"]
+        assert audit.head(s).hash == events[-1].hash
+    assert database.cli("audit", "verify").code == 0
+    if database.kind != "postgresql":
+        return
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    # The guard: a jump past missing events, or onto a wrong hash, is refused.
+    insert = (
+        "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, "
+        "prev_hash, hash) SELECT seq + :n, at, actor, action, entity_type, entity_id, "
+        "prev_hash, :h FROM audit_events WHERE seq = (SELECT seq FROM audit_head)"
+    )
+    for stored, move in ((1, "seq = seq + 2, hash = 'b'"), (2, "seq = seq + 2, hash = 'x'")):
+        with pytest.raises(DBAPIError, match="refused"), database.engine.begin() as conn:
+            for n in range(1, stored + 1):
+                conn.execute(text(insert), {"n": n, "h": "ab"[n - 1] * 64})
+            conn.execute(text(f"UPDATE audit_head SET {move}"))
+    assert database.cli("audit", "verify").code == 0
