@@ -252,3 +252,21 @@ def test_the_head_moves_over_an_import_only_onto_stored_events(database, tmp_pat
                 conn.execute(text(insert), {"n": n, "h": "ab"[n - 1] * 64})
             conn.execute(text(f"UPDATE audit_head SET {move}"))
     assert database.cli("audit", "verify").code == 0
+
+
+def test_an_unmigrated_database_is_refused(empty_database, tmp_path):
+    path = write(tmp_path / "o.csv", "organizations", [{}])
+    result = empty_database.cli("import", "organizations", str(path), "--commit")
+    assert result.code == 2 and "jessr db upgrade" in result.err and result.err.count("\n") == 1
+
+
+def test_an_xlsx_file_commits_like_a_csv(database, tmp_path):
+    from tests.imports.conftest import VALID, write_rows
+
+    _setup(database)
+    header = list(VALID["volunteers"])
+    path = write_rows(tmp_path / "v.xlsx", header, [[VALID["volunteers"][c] for c in header]])
+    body = report(database.cli("import", "volunteers", str(path), "--commit", "--json"))
+    assert body == {"ok": True, "counts": {"new": 1, "updated": 0, "unchanged": 0}, "errors": []}
+    with database.session() as s:
+        assert s.execute(select(Volunteer.ref)).scalar_one() == "V001"
