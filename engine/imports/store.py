@@ -22,6 +22,8 @@ Checks against stored state, each an :class:`~engine.imports.issues.ImportIssue`
   names the other request as ``ORG/REF`` (the file's own rows are checked against
   each other by validation); an existing request that is no longer open cannot be
   changed by an import;
+* requests: a ``ref``, ``name`` or ``address`` that contains the household
+  identifier (it would be stored in clear);
 * inventory: a lot's new quantity below what is already reserved and delivered.
 
 Rows are identified by ``(org, ref)`` (sites ``(org, code)``, organizations
@@ -659,6 +661,16 @@ def _plan_requests(job: _Job) -> None:
         ok = _check_codes(job, record, ("org", "ref"))
         if _known_orgs(job, orgs, record) is None:
             ok = False
+        # The identifier typed into a stored column (a ref made of the national ID, the
+        # ID in the name) would be stored in clear: such a row is refused.
+        for column in ("ref", "name", "address"):
+            if _shown(record, getattr(record, column)) == HIDDEN:
+                job.bad(
+                    record,
+                    column,
+                    HIDDEN,
+                    "contains the household identifier, which is never stored in clear",
+                )  # the row still goes through the checks below: every problem at once
         if ok:
             good.append(record)
     if not good:

@@ -109,3 +109,26 @@ def test_the_same_family_in_two_organizations_in_one_file(database, tmp_path):
     )
     [error] = report(result)["errors"]
     assert "crt/R1 (filed 2026-11-20" in error["reason"] and error["value"] == "(hidden)"
+
+
+def test_an_identifier_typed_into_a_stored_column_is_refused(database, tmp_path):
+    with database.session() as s:
+        make_org(s, "crt")
+        s.commit()
+    rows = [
+        {"ref": "R-07654321", "household": "07 654 321"},
+        {"ref": "R2", "household": "07 654 322", "name": "Famille 07654322"},
+        {"ref": "R3", "household": "07 654 323", "address": "Cité 07-654-323, Kasserine"},
+        {"ref": "R4", "household": "07 654 324", "name": "Famille 12"},  # fine
+    ]
+    path = write(tmp_path / "a.csv", "requests", rows)
+    result = database.cli("import", "requests", str(path), "--commit", "--json")
+    errors = report(result)["errors"]
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [
+        (2, "ref", "(hidden)"),
+        (3, "name", "(hidden)"),
+        (4, "address", "(hidden)"),
+    ]
+    assert "0765432" not in result.out
+    path = write(tmp_path / "b.csv", "requests", rows[3:])
+    assert database.cli("import", "requests", str(path), "--commit").code == 0
