@@ -90,13 +90,18 @@ class Settings:
     def household_key(self) -> bytes:
         """``JESSR_HOUSEHOLD_KEY``, else ``var/household.key`` (generated once, mode 0600).
 
-        The same rules as ``engine.households.load_or_create_key``: a value of 64 or
-        more hex digits is decoded, another value is its UTF-8 bytes; the file holds
-        32 raw random bytes.
+        One implementation with ``engine.households.load_or_create_key`` (it is
+        called here): a value of 64 or more hex digits is decoded, another value is
+        its UTF-8 bytes; the file holds 32 raw random bytes. A bad key file is an
+        ``InputError`` (exit 2) naming it.
         """
-        if self.household_key_text:
-            return key_from_text("JESSR_HOUSEHOLD_KEY", self.household_key_text)
-        return _key_file(self.var_dir / "household.key")
+        from engine.households import ENV_VAR, load_or_create_key
+
+        environ = {ENV_VAR: self.household_key_text} if self.household_key_text else {}
+        try:
+            return load_or_create_key(self.var_dir / "household.key", environ)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
 
 
 def _nonnegative(env: Mapping[str, str], name: str, default: int) -> int:

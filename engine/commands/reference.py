@@ -71,14 +71,25 @@ def _site_add(ns: argparse.Namespace) -> int:
     from engine.organizations import add_site
 
     with operation() as (settings, session):
+        lat, lon = ns.lat, ns.lon
+        if lat is None and lon is None and ns.address and ns.address.strip():
+            from engine.errors import InputError
+            from engine.geocache import database_geocoder
+            from engine.geocode import GeocodeError
+
+            try:  # through the database's geocoding cache (JESSR_GEOCODER)
+                place = database_geocoder(session, settings.geocoder).locate(ns.address)
+            except GeocodeError as exc:
+                raise InputError(f"address: {exc}") from None
+            lat, lon = place.lat, place.lon
         site, created = add_site(
             session,
             ns.code,
             ns.org,
             ns.name,
             settings.actor,
-            lat=ns.lat,
-            lon=ns.lon,
+            lat=lat,
+            lon=lon,
             address=ns.address,
             region=ns.region,
         )

@@ -515,7 +515,10 @@ def _check_household(
                 f"{rules.quote(other_ref)}), filed less than {window_days} days apart",
             )
             return
-    earlier.append((filed, cells.number, str(cells.values.get("ref", ""))))
+    # Named ORG/REF: the other row may be another organization's request.
+    earlier.append(
+        (filed, cells.number, f"{cells.values.get('org', '')}/{cells.values.get('ref', '')}")
+    )
 
 
 # -- rows to records (each also checks what spans the row's cells)

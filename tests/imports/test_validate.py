@@ -154,7 +154,7 @@ def test_household_duplicate_in_one_file(write_records: Callable[..., Path]) -> 
     _, found = validate_file("requests", write_records("requests", rows))
     [issue] = found.issues
     assert (issue.row, issue.column, issue.value) == (3, "household", HIDDEN)
-    assert issue.reason.startswith('same household and category as row 2 (ref "R1")')
+    assert issue.reason.startswith('same household and category as row 2 (ref "crt/R1")')
     assert [r.ref for r in found.records] == ["R1", "R3", "R4"]
 
 

@@ -143,7 +143,7 @@ def test_site_add_with_coordinates(database):
 @pytest.mark.parametrize(
     ("extra", "code", "words"),
     [
-        (("--address", "Rue de Rome"), 2, ("geocoding", "--lat")),
+        (("--address", "Rue de Rome"), 2, ("address", "no geocoder configured")),
         ((), 2, ("--lat",)),
         (("--lat", "36.8"), 2, ("both",)),
         (("--lat", "96.8", "--lon", "10"), 2, ("lat",)),
