@@ -337,9 +337,17 @@ def trace_household(session: Session, key: bytes, identifier: str) -> Trace:
     return Trace("household", "(identifier not shown)", current, parts=parts)
 
 
+# A batch event lists every lot and request it touched; a trace of one record
+# shows how many, not thousands of ids (``--json`` keeps them whole).
+LONG_ITEMS = 8
+
+
 def _value(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, list | dict) and len(value) > LONG_ITEMS:
+        what = "entries" if isinstance(value, dict) else "items"
+        return f"({len(value):,} {what})"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
