@@ -3,10 +3,11 @@
 VROOM is deterministic in cost but not in which of several equal-cost
 solutions it returns: with one thread and no timeout, the same input gave a
 route or its mirror image from run to run, and from solve to solve within
-one process (a 12-request day around Tunis on a street grid, 2026-12-07;
-with address-space randomisation off, ``setarch -R``, every run gave the same
-one, so its tie-breaking follows memory addresses). Iteration mode promises
-identical plans, so the portfolio maps such ties to one representative:
+one process (a 12-request day around Tunis on a street grid, 2026-12-07:
+the same VROOM input, solved 20 times in one process, gave each about a third
+of the time, also with address-space randomisation off; its tie-breaking
+depends on something outside its input). Iteration mode promises identical
+plans, so VROOM's routes are mapped to one representative of their tie:
 
 * within a route, a segment is reversed when that leaves the route's integer
   cost (what VROOM minimises, :class:`routing.scaling.IntegerModel`) equal,

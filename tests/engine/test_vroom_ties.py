@@ -3,7 +3,7 @@
 The day: a depot in Tunis, one volunteer, 12 requests of 2 baskets on a street
 grid, so a route and its mirror image have exactly equal length. VROOM returned
 one or the other from solve to solve (with one thread, no timeout, and the same
-``PYTHONHASHSEED``: it breaks ties by something that follows memory addresses);
+``PYTHONHASHSEED``: it breaks ties by something outside its input);
 ``routing.canonical`` maps both to one. Each process solves several times, so a
 tie broken either way shows up within a process as well as between processes.
 """
