@@ -23,7 +23,8 @@ class SolveParams:
       ``routing/README.md``).
     * ``max_iterations``: when set, backends stop by iteration count instead of
       wall time (PyVRP: ILS iterations; OR-Tools: local search solutions;
-      VROOM is deterministic anyway). ``time_limit`` still caps the run, so
+      VROOM runs without a timeout, its equal-cost ties canonicalised by
+      :mod:`routing.canonical`). ``time_limit`` still caps the run, so
       the result is reproducible only while the clock never binds; for a
       replay that must hold on any machine, use ``iterations``.
     * ``iterations``: when set, the solve is bounded by work, not wall time,

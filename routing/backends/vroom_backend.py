@@ -24,6 +24,7 @@ import vroom
 
 from routing.backends import BackendCall, Routes
 from routing.backends.common import leave_stop_matrix, local_locations
+from routing.canonical import canonical_routes
 from routing.problem import RoutingProblem
 from routing.scaling import IntegerModel
 
@@ -176,4 +177,8 @@ def solve_vroom(problem: RoutingProblem, im: IntegerModel, call: BackendCall) ->
     for vid, typ, jid in zip(df["vehicle_id"], df["type"], df["id"], strict=True):
         if typ in ("pickup", "delivery", "job"):
             out.setdefault(int(vid), []).append(int(jid))
+    if call.max_iterations is not None:
+        # Reproducible runs: VROOM picks among equal-cost solutions by
+        # something that varies from run to run (routing.canonical).
+        out = canonical_routes(problem, im, out)
     return out
