@@ -21,11 +21,8 @@ cannot be used to test guessed identifiers against the pseudonyms.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import os
-import secrets
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +31,6 @@ from engine.errors import InputError
 
 DEFAULT_RETENTION_DAYS = 180
 DEFAULT_DUPLICATE_WINDOW_DAYS = 14
-KEY_BYTES = 32
-_HEX = frozenset(string.hexdigits)
 
 
 @dataclass(frozen=True)
@@ -82,9 +77,15 @@ class Settings:
     @property
     def secret_key(self) -> bytes:
         """``JESSR_SECRET_KEY``, else ``var/secret.key`` (generated once, mode 0600)."""
-        if self.secret_key_text:
-            return key_from_text("JESSR_SECRET_KEY", self.secret_key_text)
-        return _key_file(self.var_dir / "secret.key")
+        from engine.households import load_or_create_key
+
+        environ = {"JESSR_SECRET_KEY": self.secret_key_text} if self.secret_key_text else {}
+        try:
+            return load_or_create_key(
+                self.var_dir / "secret.key", environ, variable="JESSR_SECRET_KEY", what="secret key"
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
 
     @property
     def household_key(self) -> bytes:
@@ -122,41 +123,3 @@ def _login_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no login name in a bare container
         return "cli"
-
-
-def key_from_text(name: str, value: str) -> bytes:
-    """The key an environment value stands for: hex decoded (64+ hex digits), else UTF-8."""
-    if len(value) >= 2 * KEY_BYTES and len(value) % 2 == 0 and set(value) <= _HEX:
-        return bytes.fromhex(value)
-    return value.encode("utf-8")
-
-
-def _key_file(path: Path) -> bytes:
-    """Read the key in ``path``, creating it (32 random bytes, mode 0600) if absent.
-
-    Two processes starting at once must end with one key: the new key is written to a
-    private temporary file and hard-linked into place, which fails if the other
-    process linked first (then its key is read).
-    """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # whatever the umask
-            os.write(fd, secrets.token_bytes(KEY_BYTES))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            with contextlib.suppress(FileExistsError):  # the other process's key wins
-                os.link(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    key = path.read_bytes()
-    if len(key) < KEY_BYTES // 2:
-        raise InputError(
-            f"{path}: the key is too short ({len(key)} bytes, expected {KEY_BYTES}); "
-            "restore it from its backup"
-        )
-    return key

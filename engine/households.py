@@ -61,17 +61,25 @@ def pseudonym(key: bytes, identifier: str) -> str:
     return hmac.new(key, normalise(identifier).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def key_from_env(value: str) -> bytes:
-    """The key a ``JESSR_HOUSEHOLD_KEY`` value stands for (hex decoded, else UTF-8)."""
+def key_from_env(value: str, variable: str = ENV_VAR) -> bytes:
+    """The key an environment value stands for (hex decoded, else UTF-8)."""
     if not value:
-        raise ValueError(f"{ENV_VAR} is set but empty")
+        raise ValueError(f"{variable} is set but empty")
     if len(value) >= 2 * KEY_BYTES and len(value) % 2 == 0 and set(value) <= _HEX:
         return bytes.fromhex(value)
     return value.encode("utf-8")
 
 
-def load_or_create_key(path: str | Path, environ: dict[str, str] | None = None) -> bytes:
-    """The household key: from ``JESSR_HOUSEHOLD_KEY``, else the file at ``path``.
+def load_or_create_key(
+    path: str | Path,
+    environ: dict[str, str] | None = None,
+    *,
+    variable: str = ENV_VAR,
+    what: str = "household key",
+) -> bytes:
+    """A key (by default the household key): from the environment ``variable``,
+    else the file at ``path``. The platform's other key (``JESSR_SECRET_KEY``,
+    :attr:`engine.config.Settings.secret_key`) is kept the same way.
 
     A missing file is created once with 32 random bytes and mode 0600 (its folder
     too). Creation is atomic and never replaces an existing key, so processes
@@ -80,19 +88,19 @@ def load_or_create_key(path: str | Path, environ: dict[str, str] | None = None) 
     shorter than 16 bytes. ``environ`` defaults to :data:`os.environ`.
     """
     env = os.environ if environ is None else environ
-    value = env.get(ENV_VAR)
+    value = env.get(variable)
     if value is not None:
-        return key_from_env(value)
+        return key_from_env(value, variable)
     path = Path(path)
     if not path.exists():
         _create(path)
     try:
         key = path.read_bytes()
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the household key ({exc.strerror})") from None
+        raise ValueError(f"{path}: cannot read the {what} ({exc.strerror})") from None
     if len(key) < KEY_BYTES // 2:
         raise ValueError(
-            f"{path}: the household key is too short ({len(key)} bytes; expected {KEY_BYTES})"
+            f"{path}: the {what} is too short ({len(key)} bytes; expected {KEY_BYTES})"
         )
     return key
 
