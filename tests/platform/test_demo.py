@@ -70,6 +70,7 @@ def _session(workdir: Path) -> Iterator[Session]:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_first_steps_fresh_database_and_accounts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
