@@ -20,6 +20,7 @@ import os
 import sys
 import typing
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from engine.errors import JessrError
@@ -130,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--supplies", type=nonnegative_int, required=True)
     g.add_argument("--volunteers", type=nonnegative_int, default=0)
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--date", default="2026-11-28", help="plan date YYYY-MM-DD")
+    g.add_argument("--date", type=iso_date, default=date(2026, 11, 28), help="plan date YYYY-MM-DD")
     g.add_argument("-o", "--output", required=True, help="scenario JSON to write")
     g.set_defaults(func=_cmd_generate)
 
@@ -191,21 +192,15 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
 
 
 def _cmd_generate(ns: argparse.Namespace) -> int:
-    from datetime import date
-
     from engine.generate import generate_scenario
     from engine.scenario.writer import write_json_atomic
 
-    try:
-        day = date.fromisoformat(ns.date)
-    except ValueError as exc:
-        raise ScenarioError(f"--date: expected YYYY-MM-DD, got {ns.date!r}") from exc
     doc = generate_scenario(
         requests=ns.requests,
         supplies=ns.supplies,
         volunteers=ns.volunteers,
         seed=ns.seed,
-        day=day,
+        day=ns.date,
     )
     write_json_atomic(doc, ns.output)
     print(
@@ -251,6 +246,14 @@ def time_limit(text: str) -> float:
             f"expected seconds > 0 and at most {MAX_TIME_LIMIT:.0f}, got {text!r}"
         )
     return value
+
+
+def iso_date(text: str) -> date:
+    """argparse type: a date ``YYYY-MM-DD`` that exists."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def positive_int(text: str) -> int:

@@ -42,6 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.cli import iso_date, positive_int
 from engine.demo_data import DemoDay, write_demo_day
 
 DEMO_PASSWORD = "jessr-demo"  # the demo accounts' password (for the web pages)
@@ -345,23 +346,6 @@ def choose_deliveries(plan: Mapping[str, Any]) -> tuple[str, list[str], dict[str
     return volunteer, delivered[: DELIVERED + 1], request_of
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m engine.demo``: the whole demo (``make demo``)."""
     parser = argparse.ArgumentParser(
@@ -369,12 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Build a fresh demo database under var/ and run one aid day through it.",
     )
     parser.add_argument("--workdir", type=Path, default=Path.cwd(), help="default: here")
-    parser.add_argument("--date", type=_day, default=None, help="the day (default: today)")
-    parser.add_argument("--requests", type=_positive, default=2000)
-    parser.add_argument("--supplies", type=_positive, default=300)
-    parser.add_argument("--volunteers", type=_positive, default=60)
+    parser.add_argument("--date", type=iso_date, default=None, help="the day (default: today)")
+    parser.add_argument("--requests", type=positive_int, default=2000)
+    parser.add_argument("--supplies", type=positive_int, default=300)
+    parser.add_argument("--volunteers", type=positive_int, default=60)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--iterations", type=_positive, default=1000)
+    parser.add_argument("--iterations", type=positive_int, default=1000)
     ns = parser.parse_args(argv)
     demo = Demo(
         ns.workdir,

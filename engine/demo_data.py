@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.cli import iso_date, nonnegative_int
 from engine.generate import generate_scenario
 from engine.imports.schemas import Kind
 from engine.reference import regions
@@ -553,23 +554,6 @@ def write_demo_day(
     return DemoDay(day, files, {kind: len(rows) for kind, rows in tables.items()})
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m engine.demo_data OUTDIR …``: write the files, list them."""
     parser = argparse.ArgumentParser(
@@ -577,11 +561,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write the import files of a realistic Tunisian aid day (CSV).",
     )
     parser.add_argument("outdir", type=Path)
-    parser.add_argument("--requests", type=_count, default=2000)
-    parser.add_argument("--supplies", type=_count, default=300)
-    parser.add_argument("--volunteers", type=_count, default=60)
+    parser.add_argument("--requests", type=nonnegative_int, default=2000)
+    parser.add_argument("--supplies", type=nonnegative_int, default=300)
+    parser.add_argument("--volunteers", type=nonnegative_int, default=60)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--date", type=_day, default=date(2026, 11, 28), help="the day")
+    parser.add_argument("--date", type=iso_date, default=date(2026, 11, 28), help="the day")
     ns = parser.parse_args(argv)
     demo = write_demo_day(
         ns.outdir,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,13 +23,13 @@ DEFAULT_ITERATIONS = 1000
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``jessr batch …`` and ``jessr export-scenario``."""
-    from engine.cli import positive_int, time_limit
+    from engine.cli import iso_date, positive_int, time_limit
 
     batch = sub.add_parser("batch", help="the daily batch: run | list | show | publish | replay")
     actions = batch.add_subparsers(dest="batch_command", required=True, metavar="ACTION")
 
     run = actions.add_parser("run", help="snapshot a date, solve it, store a draft")
-    run.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
+    run.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
     budget = run.add_mutually_exclusive_group()
     budget.add_argument(
         "--time-limit",
@@ -50,7 +49,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     run.set_defaults(func=_run)
 
     ls = actions.add_parser("list", help="list batches, newest first")
-    ls.add_argument("--date", type=_date, metavar="YYYY-MM-DD")
+    ls.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
 
@@ -71,16 +70,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     replay.set_defaults(func=_replay)
 
     export = sub.add_parser("export-scenario", help="write a date's scenario (not solved)")
-    export.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
+    export.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
     export.add_argument("-o", "--output", required=True, help="scenario JSON to write")
     export.set_defaults(func=_export)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
 def _params(ns: argparse.Namespace) -> Any:
