@@ -69,11 +69,9 @@ from engine.households import normalise, pseudonym
 from engine.imports.issues import HIDDEN, ImportIssue, echo
 from engine.imports.prepare import Prepared, prepare
 from engine.imports.records import (
-    LotRecord,
     OrganizationRecord,
     Record,
     RequestRecord,
-    SiteRecord,
     VolunteerRecord,
 )
 from engine.imports.report import Counts, ImportReport
@@ -503,27 +501,40 @@ def _plan_organizations(job: _Job) -> None:
     job.after_insert = link_parents
 
 
-# -- sites
-
-
-def _plan_sites(job: _Job) -> None:
-    records: list[SiteRecord] = list(job.prepared.records)  # type: ignore[arg-type]
+def _checked(job: _Job, key_fields: tuple[str, ...]) -> tuple[list[Any], dict[str, Any]]:
+    """The file's records whose codes and organization check out, and the
+    organizations by code (bad rows are reported on ``job``)."""
     orgs = _organizations(job.session)
     good = []
-    for record in records:
-        ok = _check_codes(job, record, ("org", "code"))
+    for record in job.prepared.records:
+        ok = _check_codes(job, record, key_fields)
         if _known_orgs(job, orgs, record) is None:
             ok = False
         if ok:
             good.append(record)
+    return good, orgs
+
+
+def _stored_by_org(
+    session: Session, table: Any, org_ids: list[int], key: str
+) -> dict[tuple[int, str], Any]:
+    """Stored rows of ``table`` of these organizations, by (org id, ``key``)."""
+    stored: dict[tuple[int, str], Any] = {}
+    for chunk in _chunks(org_ids):
+        for row in session.execute(select(table).where(table.c.org_id.in_(chunk))):
+            stored[(row.org_id, getattr(row, key))] = row
+    return stored
+
+
+# -- sites
+
+
+def _plan_sites(job: _Job) -> None:
+    good, orgs = _checked(job, ("org", "code"))
     if job.issues:
         return
     t = Site.__table__
-    org_ids = sorted({orgs[r.org][0] for r in good})
-    stored: dict[tuple[int, str], Any] = {}
-    for chunk in _chunks(org_ids):
-        for row in job.session.execute(select(t).where(t.c.org_id.in_(chunk))):
-            stored[(row.org_id, row.code)] = row
+    stored = _stored_by_org(job.session, t, sorted({orgs[r.org][0] for r in good}), "code")
     job.table = t
     job.entity = "site"
     job.key_columns = ("org_id", "code")
@@ -548,15 +559,7 @@ def _plan_sites(job: _Job) -> None:
 
 
 def _plan_inventory(job: _Job) -> None:
-    records: list[LotRecord] = list(job.prepared.records)  # type: ignore[arg-type]
-    orgs = _organizations(job.session)
-    good = []
-    for record in records:
-        ok = _check_codes(job, record, ("org", "ref", "site"))
-        if _known_orgs(job, orgs, record) is None:
-            ok = False
-        if ok:
-            good.append(record)
+    good, orgs = _checked(job, ("org", "ref", "site"))
     org_ids = sorted({orgs[r.org][0] for r in good})
     st = Site.__table__
     sites: dict[tuple[int, str], int] = {}
@@ -569,10 +572,7 @@ def _plan_inventory(job: _Job) -> None:
             sites[(row.org_id, row.code)] = row.id
             site_code[row.id] = row.code
     t = SupplyLot.__table__
-    stored: dict[tuple[int, str], Any] = {}
-    for chunk in _chunks(org_ids):
-        for row in job.session.execute(select(t).where(t.c.org_id.in_(chunk))):
-            stored[(row.org_id, row.ref)] = row
+    stored = _stored_by_org(job.session, t, org_ids, "ref")
     job.table = t
     job.entity = "lot"
     for record in good:
@@ -683,11 +683,7 @@ def _plan_requests(job: _Job) -> None:
         rows = job.session.execute(select(ht.c.id, ht.c.pseudonym).where(ht.c.pseudonym.in_(chunk)))
         households.update({row.pseudonym: row.id for row in rows})
     t = Request.__table__
-    org_ids = sorted({orgs[r.org][0] for r in good})
-    stored: dict[tuple[int, str], Any] = {}
-    for chunk in _chunks(org_ids):
-        for row in job.session.execute(select(t).where(t.c.org_id.in_(chunk))):
-            stored[(row.org_id, row.ref)] = row
+    stored = _stored_by_org(job.session, t, sorted({orgs[r.org][0] for r in good}), "ref")
     keys = {(orgs[r.org][0], r.ref) for r in good}
     # Pending requests of the file's households, in any organization, except those
     # this file rewrites (their new version is the file's row).
@@ -837,23 +833,11 @@ def _pseudonyms(session: Session, ids: Iterable[int], known: Mapping[str, int]) 
 
 
 def _plan_volunteers(job: _Job) -> None:
-    records: list[VolunteerRecord] = list(job.prepared.records)  # type: ignore[arg-type]
-    orgs = _organizations(job.session)
-    good = []
-    for record in records:
-        ok = _check_codes(job, record, ("org", "ref"))
-        if _known_orgs(job, orgs, record) is None:
-            ok = False
-        if ok:
-            good.append(record)
+    good, orgs = _checked(job, ("org", "ref"))
     if job.issues:
         return
     t = Volunteer.__table__
-    org_ids = sorted({orgs[r.org][0] for r in good})
-    stored: dict[tuple[int, str], Any] = {}
-    for chunk in _chunks(org_ids):
-        for row in job.session.execute(select(t).where(t.c.org_id.in_(chunk))):
-            stored[(row.org_id, row.ref)] = row
+    stored = _stored_by_org(job.session, t, sorted({orgs[r.org][0] for r in good}), "ref")
     job.table = t
     job.entity = "volunteer"
     for record in good:
