@@ -52,10 +52,10 @@ def child(path: str, workers: int) -> None:
     from engine.scenario.writer import plan_to_dict, write_json_atomic
     from engine.solve import solve_scenario
 
-    # The pool as `jessr solve --workers` makes it, before the clock starts:
-    # like the imports, its start-up (forking, preloading the routing
-    # backends) is the process's, not the allocation's.
-    with process_pool(workers) as executor:
+    # The pool as `jessr solve --workers` makes it for a day without
+    # volunteers, before the clock starts: like the imports, its start-up is
+    # the process's, not the allocation's.
+    with process_pool(workers, routing=False) as executor:
         started = time.perf_counter()
         scenario = load_scenario(path)
         loaded = time.perf_counter()

@@ -175,7 +175,7 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
     scenario = load_scenario(ns.scenario)
     # The pool first: the progress display is a thread, and no pool is
     # forked while another thread runs (engine.executors).
-    with process_pool(ns.workers) as executor:
+    with process_pool(ns.workers, routing=bool(scenario.volunteers)) as executor:
         if ns.quiet:
             outcome = solve_scenario(scenario, params, executor=executor)
         else:

@@ -99,7 +99,7 @@ def _solve(scenario: Any, params: Any, workers: int, search_record: Any = None) 
     from engine.executors import process_pool
     from engine.solve import solve_scenario
 
-    with process_pool(workers) as executor:
+    with process_pool(workers, routing=bool(scenario.volunteers)) as executor:
         return solve_scenario(scenario, params, executor=executor, search_record=search_record)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import types
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -167,3 +169,21 @@ def test_the_executor_type_is_the_standard_one() -> None:
     # Callers type against concurrent.futures.Executor, not a project class.
     with process_pool(1) as executor:
         assert executor is None or isinstance(executor, Executor)
+
+
+def test_an_allocation_only_pool_does_not_import_the_routing_backends() -> None:
+    # A day without volunteers never routes: its pool skips the backends'
+    # imports (0.3-0.5 s); a day with volunteers has them loaded before forking.
+    code = (
+        "import sys\n"
+        "from engine.executors import process_pool\n"
+        "with process_pool(2, routing=False) as pool:\n"
+        "    assert pool is not None\n"
+        "    print('routing.backends.pyvrp_backend' in sys.modules)\n"
+        "with process_pool(2) as pool:\n"
+        "    print('routing.backends.pyvrp_backend' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"]
