@@ -14,6 +14,14 @@
   household and category is refused (14).
 - ``JESSR_ACTOR``: the actor the command line records for its changes
   (default ``cli:<login name>``).
+- ``JESSR_SESSION_IDLE_MINUTES`` / ``JESSR_SESSION_MAX_HOURS``: a web session ends
+  after this long without a request (120) / after sign-in (12).
+- ``JESSR_TILE_URL``: map tile server template (``https://host/{z}/{x}/{y}.png``;
+  default none: maps draw routes and stops without a background).
+- ``JESSR_SECURE_COOKIES``: ``1`` marks cookies Secure (HTTPS only), ``0`` does not;
+  default: Secure unless ``jessr serve`` listens on a loopback address.
+- ``JESSR_RATELIMIT_STORAGE_URL``: where login attempts are counted (default: the
+  broker when it is Redis, else the web worker's memory).
 
 The household key is kept outside the database on purpose: a database dump alone
 cannot be used to test guessed identifiers against the pseudonyms.
@@ -44,6 +52,11 @@ class Settings:
     retention_days: int = DEFAULT_RETENTION_DAYS
     duplicate_window_days: int = DEFAULT_DUPLICATE_WINDOW_DAYS
     actor: str = "cli"
+    session_idle_minutes: int = 120
+    session_max_hours: int = 12
+    tile_url: str | None = None
+    secure_cookies: bool | None = None
+    ratelimit_storage_url: str | None = None
     secret_key_text: str | None = field(default=None, repr=False)
     household_key_text: str | None = field(default=None, repr=False)
 
@@ -65,6 +78,11 @@ class Settings:
                 env, "JESSR_DUPLICATE_WINDOW_DAYS", DEFAULT_DUPLICATE_WINDOW_DAYS
             ),
             actor=env.get("JESSR_ACTOR") or _login_actor(),
+            session_idle_minutes=_positive(env, "JESSR_SESSION_IDLE_MINUTES", 120),
+            session_max_hours=_positive(env, "JESSR_SESSION_MAX_HOURS", 12),
+            tile_url=env.get("JESSR_TILE_URL") or None,
+            secure_cookies=_flag(env, "JESSR_SECURE_COOKIES"),
+            ratelimit_storage_url=env.get("JESSR_RATELIMIT_STORAGE_URL") or None,
             secret_key_text=env.get("JESSR_SECRET_KEY") or None,
             household_key_text=env.get("JESSR_HOUSEHOLD_KEY") or None,
         )
@@ -116,6 +134,24 @@ def _nonnegative(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise InputError(f"{name}: expected a whole number of days >= 0, got {text!r}")
     return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _nonnegative(env, name, default)
+    if value == 0:
+        raise InputError(f"{name}: expected a whole number >= 1, got {env.get(name)!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    text = (env.get(name) or "").strip().lower()
+    if text == "":
+        return None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{name}: expected 1 or 0, got {env.get(name)!r}")
 
 
 def _login_actor() -> str:

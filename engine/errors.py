@@ -34,3 +34,11 @@ class ConflictError(JessrError):
     """The state does not allow the operation (or changed under it); nothing written: exit 3."""
 
     exit_code = 3
+
+
+class Forbidden(InputError):
+    """The acting account's role does not allow the operation (web: 403; CLI: exit 2)."""
+
+
+class NotFound(InputError):
+    """No such object, or none the acting account may see (web: 404; CLI: exit 2)."""

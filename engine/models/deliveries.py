@@ -28,4 +28,7 @@ class Delivery(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(320))
+    # A client's key for this report (the volunteer page sends marks made offline
+    # again until acknowledged): a repeated key is the same report, applied once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
