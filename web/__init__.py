@@ -60,11 +60,12 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     app.extensions["jessr.settings"] = settings
     app.extensions["jessr.database"] = open_database(settings)
 
-    from web import access, db, errors, i18n, login, nav, security
+    from web import access, db, errors, i18n, labels, login, nav, security
     from web.extensions import csrf, limiter
 
     db.init_app(app)
     nav.init_app(app)
+    labels.init_app(app)
     i18n.init_app(app)
     login.init_app(app)
     csrf.init_app(app)

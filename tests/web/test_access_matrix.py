@@ -74,6 +74,8 @@ def test_role_matrix(app: Flask, world: World, signed_in: Any, role: str | None)
                 url = _url(app, rule, world, side)
                 response = client.open(url, method=method)
                 code = response.status_code
+                location = response.headers.get("Location", "")
+                response.close()  # static files are streamed from open files
                 where = f"{role or 'anonymous'} {method} {url} ({side}) -> {code}"
                 if code >= 500:
                     problems.append(f"{where}: server error")
@@ -83,7 +85,7 @@ def test_role_matrix(app: Flask, world: World, signed_in: Any, role: str | None)
                     expected = (
                         code == 401
                         if url.startswith("/api/")
-                        else (code == 302 and "/login" in response.headers.get("Location", ""))
+                        else (code == 302 and "/login" in location)
                     )
                     if not expected:
                         problems.append(f"{where}: anonymous not sent to sign in")
