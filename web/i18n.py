@@ -8,7 +8,7 @@ Tunisia does).
 
 Translations: each blueprint keeps its own catalogue under
 ``web/<blueprint>/translations/`` and the shared strings (layout, errors) are in
-``web/translations/``; Flask-Babel merges them. ``scripts/translations.sh``
+``web/translations/``; Flask-Babel merges them. ``scripts/translations.py``
 extracts, updates and compiles them; a test fails on any untranslated string.
 """
 
@@ -30,7 +30,9 @@ WEB_DIR = Path(__file__).resolve().parent
 
 def translation_directories() -> list[str]:
     """Every catalogue directory under ``web/`` (the shared one first)."""
-    found = sorted(p for p in WEB_DIR.glob("*/translations") if p.is_dir())
+    found = sorted(
+        p for p in WEB_DIR.rglob("translations") if p.is_dir() and p != WEB_DIR / "translations"
+    )
     return [str(WEB_DIR / "translations"), *(str(p) for p in found)]
 
 

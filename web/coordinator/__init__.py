@@ -1,11 +1,15 @@
-"""The coordinator pages (`/coordinator/…`)."""
+"""The coordinator pages (``/coordinator/…``): today's dashboard, entering donations,
+requests and volunteers; the day's batch lives in the nested ``batch`` blueprint."""
 
 from flask import Blueprint, Flask
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator", template_folder="templates")
 
+from web.coordinator import views  # noqa: E402,F401  (registers the routes)
+from web.coordinator.batch import bp as batch_bp  # noqa: E402
+
+bp.register_blueprint(batch_bp)
+
 
 def init_app(app: Flask) -> None:
-    from web.coordinator import views  # noqa: F401  (registers the routes)
-
     app.register_blueprint(bp)
