@@ -259,3 +259,28 @@ def api_token_user(session: Session, token: str) -> User | None:
     if row.last_used_at is None or now - as_utc(row.last_used_at) > TOUCH_EVERY:
         row.last_used_at = now
     return user
+
+
+def revoke_api_tokens(
+    session: Session, actor_label: str, email: str, name: str | None = None
+) -> int:
+    """Revoke the live bearer tokens of ``email`` (only those called ``name`` when
+    given; ``jessr token revoke``); returns how many. A lost phone or a leaked
+    script's token stops working at its next request, the account stays active."""
+    user = find_user(session, email)
+    if user is None:
+        raise InputError(f"no user {email.strip().lower()!r}")
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if name is not None:
+        query = query.where(ApiToken.name == name)
+    count = int(session.execute(query.values(revoked_at=utcnow())).rowcount or 0)
+    if count:
+        audit.record(
+            session,
+            actor_label,
+            "token.revoke",
+            "user",
+            user.id,
+            after={"name": name, "revoked": count},
+        )
+    return count

@@ -1,4 +1,4 @@
-"""The web server and API tokens: ``jessr serve``, ``jessr token create``."""
+"""The web server and API tokens: ``jessr serve``, ``jessr token create|revoke``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add ``jessr serve`` and ``jessr token create``."""
+    """Add ``jessr serve``, ``jessr token create`` and ``jessr token revoke``."""
     from engine.cli import positive_int
 
     serve = sub.add_parser(
@@ -26,13 +26,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     serve.set_defaults(func=_serve)
 
-    token = sub.add_parser("token", help="API bearer tokens: jessr token create EMAIL")
+    token = sub.add_parser("token", help="API bearer tokens: jessr token create|revoke EMAIL")
     actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="print a new bearer token for an account")
     create.add_argument("email")
     create.add_argument("--name", help="what the token is for (shown in the archive)")
     create.add_argument("--days", type=positive_int, default=90, help="days until it expires (90)")
     create.set_defaults(func=_token_create)
+    revoke = actions.add_parser("revoke", help="revoke an account's live bearer tokens")
+    revoke.add_argument("email")
+    revoke.add_argument("--name", help="only the tokens created with this --name")
+    revoke.set_defaults(func=_token_revoke)
 
 
 def _port(text: str) -> int:
@@ -108,4 +112,14 @@ def _token_create(ns: argparse.Namespace) -> int:
             session, settings.actor, ns.email, name=ns.name, days=ns.days
         )
     print(token)
+    return 0
+
+
+def _token_revoke(ns: argparse.Namespace) -> int:
+    from engine import accounts
+    from engine.commands._common import operation
+
+    with operation() as (settings, session):
+        count = accounts.revoke_api_tokens(session, settings.actor, ns.email, name=ns.name)
+    print(f"revoked {count} token{'s' if count != 1 else ''}")
     return 0
