@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -59,9 +59,20 @@ def language() -> str:
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         return asked
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return str(current_user.locale)
+    # Read once the request is authenticated (remember_language): by the time an
+    # error is answered the session may be unusable (a failed write), so the
+    # account's row is not read again here.
+    account = g.get("api_account_language")
+    if account in LANGUAGES:
+        return str(account)
     return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def remember_language() -> None:
+    """``before_request`` of the API: note the account's language while the
+    database session is fresh."""
+    if current_user.is_authenticated:
+        g.api_account_language = current_user.locale
 
 
 def error_response(
@@ -136,6 +147,7 @@ def register(bp: Blueprint) -> None:
     bp.register_error_handler(NotFound, _not_found)
     bp.register_error_handler(ConflictError, _conflict)
     bp.register_error_handler(InputError, _input)
+    bp.before_request(remember_language)
 
 
 class Parser(FlaskParser):
