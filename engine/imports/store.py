@@ -52,7 +52,7 @@ import hashlib
 import math
 import secrets
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -95,6 +95,7 @@ PENDING_STATUSES = ("open", "allocated", "in_transit")
 END_OF_DAY = time.max  # 24:00, which datetime.time cannot represent
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CHUNK = 500  # bound IN lists (SQLite's parameter limit, PostgreSQL's plan size)
+_FEW = 1000  # files of at most this many rows read stored records by key, not whole
 
 
 def time_of(minutes: int) -> time:
@@ -328,7 +329,15 @@ class _Job:
             query = select(t.c.id, *key)
             if scope is not None:
                 query = query.where(scope)
-            ids = {tuple(found[1:]): found[0] for found in self.session.execute(query)}
+            ids: dict[tuple[Any, ...], int] = {}
+            last = self.key_columns[-1]
+            if len(rows) <= _FEW:  # a few new rows: read their ids by key, not the table's
+                names = sorted({row[last] for row in rows})
+                parts = [query.where(t.c[last].in_(part)) for part in _chunks(names)]
+            else:
+                parts = [query]
+            for part in parts:
+                ids.update({tuple(found[1:]): found[0] for found in self.session.execute(part)})
             for item in self.inserts:
                 item.id = ids[tuple(item.row[name] for name in self.key_columns)]
         if self.updates:
@@ -516,13 +525,31 @@ def _checked(job: _Job, key_fields: tuple[str, ...]) -> tuple[list[Any], dict[st
 
 
 def _stored_by_org(
-    session: Session, table: Any, org_ids: list[int], key: str
+    session: Session,
+    table: Any,
+    org_ids: list[int],
+    key: str,
+    values: Collection[str] | None = None,
 ) -> dict[tuple[int, str], Any]:
-    """Stored rows of ``table`` of these organizations, by (org id, ``key``)."""
+    """Stored rows of ``table`` of these organizations, by (org id, ``key``).
+
+    With ``values`` (the file's keys) no more than :data:`_FEW`, only the rows with
+    those keys are read (the ``(org, key)`` unique index): a single record submitted
+    through the API costs a look-up, not a read of every record of its organization
+    (1.7 s for 50,000 stored requests on SQLite, 2026-12-07).
+    """
     stored: dict[tuple[int, str], Any] = {}
+    column = table.c[key]
+    wanted = sorted(set(values)) if values is not None and len(values) <= _FEW else None
     for chunk in _chunks(org_ids):
-        for row in session.execute(select(table).where(table.c.org_id.in_(chunk))):
-            stored[(row.org_id, getattr(row, key))] = row
+        scope = table.c.org_id.in_(chunk)
+        if wanted is None:
+            queries = [select(table).where(scope)]
+        else:
+            queries = [select(table).where(scope, column.in_(part)) for part in _chunks(wanted)]
+        for query in queries:
+            for row in session.execute(query):
+                stored[(row.org_id, getattr(row, key))] = row
     return stored
 
 
@@ -534,7 +561,8 @@ def _plan_sites(job: _Job) -> None:
     if job.issues:
         return
     t = Site.__table__
-    stored = _stored_by_org(job.session, t, sorted({orgs[r.org][0] for r in good}), "code")
+    org_ids = sorted({orgs[r.org][0] for r in good})
+    stored = _stored_by_org(job.session, t, org_ids, "code", [r.code for r in good])
     job.table = t
     job.entity = "site"
     job.key_columns = ("org_id", "code")
@@ -572,7 +600,7 @@ def _plan_inventory(job: _Job) -> None:
             sites[(row.org_id, row.code)] = row.id
             site_code[row.id] = row.code
     t = SupplyLot.__table__
-    stored = _stored_by_org(job.session, t, org_ids, "ref")
+    stored = _stored_by_org(job.session, t, org_ids, "ref", [r.ref for r in good])
     job.table = t
     job.entity = "lot"
     for record in good:
@@ -683,7 +711,8 @@ def _plan_requests(job: _Job) -> None:
         rows = job.session.execute(select(ht.c.id, ht.c.pseudonym).where(ht.c.pseudonym.in_(chunk)))
         households.update({row.pseudonym: row.id for row in rows})
     t = Request.__table__
-    stored = _stored_by_org(job.session, t, sorted({orgs[r.org][0] for r in good}), "ref")
+    org_ids = sorted({orgs[r.org][0] for r in good})
+    stored = _stored_by_org(job.session, t, org_ids, "ref", [r.ref for r in good])
     keys = {(orgs[r.org][0], r.ref) for r in good}
     # Pending requests of the file's households, in any organization, except those
     # this file rewrites (their new version is the file's row).
@@ -837,7 +866,8 @@ def _plan_volunteers(job: _Job) -> None:
     if job.issues:
         return
     t = Volunteer.__table__
-    stored = _stored_by_org(job.session, t, sorted({orgs[r.org][0] for r in good}), "ref")
+    org_ids = sorted({orgs[r.org][0] for r in good})
+    stored = _stored_by_org(job.session, t, org_ids, "ref", [r.ref for r in good])
     job.table = t
     job.entity = "volunteer"
     for record in good:
