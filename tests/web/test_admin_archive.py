@@ -41,7 +41,7 @@ def test_search_newest_first_and_filters(app: Flask, signed_in: Any, world: Worl
     )
     found = table(text(client.get("/admin/archive?entity_type=organization&entity=utss")),
                   "archive-events")  # fmt: skip
-    assert [r[3] for r in found][0] == "organization.update"
+    assert found[0][3] == "organization.update"
     assert all(r[4].startswith("organization") for r in found)
     # By actor and by action prefix.
     mine = table(text(client.get(f"/admin/archive?actor={world.email('admin')}")), "archive-events")
