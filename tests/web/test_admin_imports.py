@@ -298,3 +298,20 @@ def test_old_uploads_are_purged(tmp_path: Path) -> None:
     assert uploads.purge_uploads(tmp_path) == 1
     assert not old.path.exists() and new.path.exists()
     assert uploads.safe_name("../../etc/pass wd.CSV") == "pass_wd.csv"
+
+
+def test_a_category_added_by_an_admin_can_be_imported(
+    app: Flask, signed_in: Any, tmp_path: Path
+) -> None:
+    client = signed_in("admin")
+    path = _file(tmp_path, "inventory", [{"ref": "D1", "category": "food.dates",
+                                          "expires": "2027-06-01"}])  # fmt: skip
+    unknown = _upload(client, "inventory", path)
+    assert table(text(unknown), "import-errors")[0][:3] == ["2", "category", "food.dates"]
+    assert client.post(
+        "/admin/categories/new",
+        data={"id": "food.dates", "name_ar": "علبة تمر", "name_fr": "Boîte de dattes",
+              "name_en": "Box of dates", "unit": "box", "weight_kg": "1.5"},
+    ).status_code == 302  # fmt: skip
+    preview = _upload(client, "inventory", path)
+    assert preview.status_code == 200 and 'data-count="new">1<' in text(preview)
