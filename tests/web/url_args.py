@@ -35,4 +35,5 @@ ARGS: dict[str, tuple[Getter, Getter | None]] = {
     "site_id": (_own("site_id"), _other("site_id")),
     "user_id": (_own("user_id"), _other("user_id")),
     "org": (_own("org"), _other("org")),
+    "category_id": (lambda w: "food.basket", None),  # the catalogue is national
 }
