@@ -44,14 +44,13 @@ from sqlalchemy.orm import Session
 
 from engine.access import Actor, require_org, require_role
 from engine.errors import ConflictError, Forbidden, InputError, NotFound
-from engine.geocode import Geocoder, MemoryCache
+from engine.geocode import Geocoder
 from engine.imports.issues import ImportIssue
-from engine.imports.places import locate
-from engine.imports.prepare import Prepared
+from engine.imports.prepare import Prepared, prepare_table
 from engine.imports.read import Row, Table
 from engine.imports.schemas import HOUSEHOLD, SCHEMAS, Kind
-from engine.imports.store import apply_prepared
-from engine.imports.validate import DUPLICATE_WINDOW_DAYS, validate
+from engine.imports.store import apply_prepared, database_catalogue
+from engine.imports.validate import DUPLICATE_WINDOW_DAYS
 from engine.models import Organization, Request, SupplyLot
 
 ROW = 2  # the row number a single record's issues carry (the first data row of a file)
@@ -154,7 +153,7 @@ def _submit(
     cells = {name: cell_text(values.get(name)) for name in SCHEMAS[kind].columns}
     org = _organization_code(session, actor, cells["org"])
     cells["org"] = org
-    prepared = _prepare(kind, cells, org, geocoder, duplicate_window_days, today)
+    prepared = _prepare(session, kind, cells, org, geocoder, duplicate_window_days, today)
     if prepared.issues:
         raise Rejected(prepared.issues)
     existing = _stored_id(session, kind, org, cells["ref"])
@@ -232,6 +231,7 @@ def _organization_code(session: Session, actor: Actor, given: str | None) -> str
 
 
 def _prepare(
+    session: Session,
     kind: Kind,
     cells: Mapping[str, str | None],
     org: str,
@@ -239,7 +239,7 @@ def _prepare(
     duplicate_window_days: int,
     today: date,
 ) -> Prepared:
-    """What :func:`engine.imports.prepare.prepare` does for a file, for one row."""
+    """:func:`engine.imports.prepare.prepare_table` of a one-row table."""
     columns = SCHEMAS[kind].columns
     # Named by a digest of what was submitted, the household identifier left out (a
     # digest of one short ID could be reversed by trying every ID).
@@ -252,13 +252,17 @@ def _prepare(
         rows=(Row(ROW, tuple(cells.get(c) for c in columns)),),
     )
     try:
-        checked = validate(
-            kind, table, org=org, duplicate_window_days=duplicate_window_days, today=today
+        return prepare_table(
+            kind,
+            table,
+            org=org,
+            geocoder=geocoder,
+            duplicate_window_days=duplicate_window_days,
+            today=today,
+            categories=database_catalogue(session),
         )
     except ValueError as exc:  # an org code the rules refuse (empty, too long)
         raise Rejected([ImportIssue(ROW, "org", None, str(exc).removeprefix("--org "))]) from None
-    records, found = locate(list(checked.records), geocoder or Geocoder(None, MemoryCache()))
-    return Prepared(checked.kind, table, tuple(records), (*checked.issues, *found))
 
 
 def _stored_id(session: Session, kind: Kind, org: str, ref: str | None) -> int | None:

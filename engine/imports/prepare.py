@@ -52,7 +52,29 @@ def prepare(
     the report. ``categories`` is the catalogue the ``category`` column is checked
     against (the database's; ``None``: ``data/categories.json``).
     """
-    table = read_table(path)
+    return prepare_table(
+        kind,
+        read_table(path),
+        org=org,
+        geocoder=geocoder,
+        duplicate_window_days=duplicate_window_days,
+        today=today,
+        categories=categories,
+    )
+
+
+def prepare_table(
+    kind: Kind | str,
+    table: Table,
+    *,
+    org: str | None = None,
+    geocoder: Geocoder | None = None,
+    duplicate_window_days: int = DUPLICATE_WINDOW_DAYS,
+    today: date | None = None,
+    categories: Collection[str] | None = None,
+) -> Prepared:
+    """:func:`prepare` for rows already read (a file, or one record submitted through
+    the API, ``engine.intake``)."""
     token = CATALOGUE.set(categories)
     try:
         checked = validate(

@@ -147,9 +147,6 @@ def run_import(
     ``report.committed``, else rolls back.
     """
     today = today or date.today()
-    # Categories are checked against the database's catalogue, which holds the
-    # categories admins added (engine.categories) besides data/categories.json's.
-    catalogue = frozenset(session.execute(select(Category.id)).scalars())
     prepared = prepare(
         kind,
         path,
@@ -157,7 +154,7 @@ def run_import(
         geocoder=geocoder,
         duplicate_window_days=duplicate_window_days,
         today=today,
-        categories=catalogue,
+        categories=database_catalogue(session),
     )
     if commit:
         from engine.db.session import begin_write
@@ -178,6 +175,12 @@ def run_import(
         duplicate_window_days=duplicate_window_days,
         today=today,
     )
+
+
+def database_catalogue(session: Session) -> frozenset[str]:
+    """The category ids rows are checked against: the database's catalogue, which holds
+    the categories admins added (``engine.categories``) besides ``data/categories.json``'s."""
+    return frozenset(session.execute(select(Category.id)).scalars())
 
 
 def apply_prepared(

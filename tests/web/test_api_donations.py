@@ -138,3 +138,16 @@ def test_listing_and_showing(signed_in: Any, world: World) -> None:
     assert signed_in("admin").get(f"/api/v1/donations/{other}").status_code == 200
     assert signed_in("volunteer").get(f"/api/v1/donations/{own}").status_code == 403
     assert staff.get("/api/v1/donations?available=maybe").status_code == 422
+
+
+def test_a_category_an_admin_added_is_accepted(signed_in: Any, web_db: TestDatabase) -> None:
+    """Categories are checked against the database's catalogue, as an import's are."""
+    from engine.models import Category
+
+    client = signed_in("staff")
+    assert "category" in _errors(client.post("/api/v1/donations", json=_lot(category="Food.Dates")))
+    with web_db.session() as s:
+        s.add(Category(id="Food.Dates", unit="box", weight_kg=1.0, names={"en": "Dates"}))
+        s.commit()
+    response = client.post("/api/v1/donations", json=_lot(category="Food.Dates"))
+    assert response.status_code == 201 and response.get_json()["category"] == "Food.Dates"

@@ -28,7 +28,6 @@ from engine.models.requests import REQUEST_STATUSES
 from engine.scenario.rules import MAX_QUANTITY, MAX_TEXT_LENGTH
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # engine.organizations.CODE_PATTERN, as JSON Schema
-CATEGORY = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 REGION = r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$"
 TIME = r"^[0-9]{1,2}:[0-9]{2}$"
 ALLOCATION = r"^[0-9]{1,9}/[A-Za-z0-9._-]{1,32}$"
@@ -150,7 +149,7 @@ class RequestIn(Body):
             "national ID). Stored only as a keyed pseudonym; never returned."
         },
     )
-    category = Text(64, minimum=1, required=True, validate=validate.Regexp(CATEGORY))
+    category = Text(64, minimum=1, required=True, validate=validate.Regexp(CODE))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_QUANTITY))
     priority = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     region = Text(10, minimum=1, required=True, validate=validate.Regexp(REGION))
@@ -223,7 +222,7 @@ class DonationIn(Body):
         }
     )
     ref = _code(required=True, metadata={"description": "The organization's reference."})
-    category = Text(64, minimum=1, required=True, validate=validate.Regexp(CATEGORY))
+    category = Text(64, minimum=1, required=True, validate=validate.Regexp(CODE))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_QUANTITY))
     site = _code(metadata={"description": "A site code of the organization (or lat/lon/region)."})
     lat = fields.Float(validate=validate.Range(-90, 90))
