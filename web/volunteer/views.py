@@ -9,6 +9,7 @@ JSON and queued on the phone while offline (``static/js/volunteer-*.js``).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -21,8 +22,10 @@ from engine import reveals, route_sheets
 from engine.deliveries import KeyReused, NotPublished, TransitionRefused, mark_allocation
 from engine.errors import ConflictError, Forbidden, InputError, NotFound
 from engine.route_sheets import RouteSheet, Stop
+from engine.status import ALLOCATION_TRANSITIONS
 from web.access import roles
 from web.db import db_session, settings
+from web.errors import answer
 from web.labels import status_label
 from web.volunteer import bp
 from web.volunteer.forms import (
@@ -128,7 +131,12 @@ def _client_config() -> dict[str, Any]:
         "swUrl": url_for("volunteer.service_worker"),
         "scope": url_for("volunteer.index"),
         "statusLabels": {s: status_label(s) for s in STATUSES},
-        "moves": {"planned": ["picked_up", "failed"], "picked_up": ["delivered", "failed"]},
+        # The moves a volunteer may mark from each status (engine.status's table).
+        "moves": {
+            status: sorted(m for m in moves if m in MARKS)
+            for status, moves in ALLOCATION_TRANSITIONS.items()
+            if any(m in MARKS for m in moves)
+        },
         "strings": {
             "allSent": _("All marks are sent."),
             "waiting": _("Waiting to send"),
@@ -152,8 +160,6 @@ def index() -> Any:
     """The signed-in volunteer's route on a date (default today, ``?date=YYYY-MM-DD``)."""
     day = _day_arg()
     if day is None:
-        from web.errors import answer
-
         return answer(400, _("The date must be written YYYY-MM-DD."))
     session = db_session()
     actor = current_user.actor
@@ -207,8 +213,6 @@ def index() -> Any:
 def _new_key() -> str:
     """An idempotency key for a form (the page without JavaScript: a double submit of
     one rendered form is one mark)."""
-    import uuid
-
     return str(uuid.uuid4())
 
 
@@ -335,8 +339,6 @@ def reveal(allocation_id: int) -> Any:
         )
         if _wants_json():
             return _json_error(409, message)
-        from web.errors import answer
-
         return answer(409, message)
     if _wants_json():
         response = jsonify(
