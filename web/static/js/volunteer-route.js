@@ -290,6 +290,8 @@
 
   /* The service worker: the page and its files are kept for opening offline. */
   function assetUrls() {
+    /* A page the worker already controls was kept on its way in (and its files). */
+    if (navigator.serviceWorker.controller) { return []; }
     var urls = [window.location.href];
     each(document.querySelectorAll('link[rel="stylesheet"][href], script[src]'), function (el) {
       urls.push(el.href || el.src);
