@@ -12,7 +12,8 @@ solves and ``jessr export-scenario`` writes:
   allocated by a published batch is not open, so a later batch of the same date
   plans only what is still open);
 * volunteers: every active volunteer whose ``days`` is NULL (every day) or lists
-  the date (ISO) or its weekday (``mon`` … ``sun``);
+  the date (ISO) or its weekday (``mon`` … ``sun``), unless it lists the date as
+  excluded (``!YYYY-MM-DD``);
 * categories: the database's catalogue; policy: the exchange format's defaults.
 
 Ids are ``ORG/REF`` (organization code, record ref); each list is sorted by id,
@@ -38,6 +39,7 @@ from engine.scenario.model import Volunteer as ScenarioVolunteer
 from engine.scenario.writer import scenario_to_dict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EXCLUDE = "!"  # prefix of a date the volunteer is not available on
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,18 @@ def _minutes(value: time | None, default: int) -> int:
 
 
 def available_on(days: list[str] | None, day: date) -> bool:
-    """True when a volunteer's ``days`` (NULL: every day) include ``day``."""
+    """True when a volunteer's ``days`` (NULL: every day) include ``day``.
+
+    An entry ``!YYYY-MM-DD`` excludes that date whatever else matches (a volunteer
+    who usually drives on Mondays says they cannot this Monday; written by
+    ``engine.availability``).
+    """
     if days is None:
         return True
-    wanted = {day.isoformat(), WEEKDAYS[day.weekday()]}
-    return any(str(d).strip().lower() in wanted for d in days)
+    entries = {str(d).strip().lower() for d in days}
+    if EXCLUDE + day.isoformat() in entries:
+        return False
+    return bool(entries & {day.isoformat(), WEEKDAYS[day.weekday()]})
 
 
 def snapshot(session: Session, day: date) -> Snapshot:
