@@ -3,9 +3,12 @@
 A job is a row (:class:`engine.models.Job`), not a process, so every web worker
 sees the same progress. :func:`create_batch_job` records the request (who, which
 date, which budget) as a ``queued`` job; whoever runs it calls
-:func:`run_batch_job` with the database and the job's id only — today a thread
-of the web process, later a Celery task with the same two arguments (issue 23).
-The runner claims the job (``queued → running``), runs
+:func:`run_batch_job` with the database and the job's id only — today a child
+process the web process starts and watches from a thread, later a Celery task
+with the same two arguments (issue 23).
+``python -m engine.jobs JOB_ID`` runs one job in a process of its own (what
+the web's thread starts, :mod:`web.coordinator.batch.runner`). The runner claims
+the job (``queued → running``), runs
 :func:`engine.batch_run.run_batch` (the code path of ``jessr batch run``) and
 writes its progress, stage and heartbeat in short transactions of their own,
 then ``done`` with ``result = {"batch_id": …}``, or ``failed`` with a one-line
@@ -354,19 +357,48 @@ class _Reporter:
                 log.warning("job %s: heartbeat not written", self.job_id, exc_info=True)
 
 
-def _finish(database: Database, job_id: int, values: dict[str, Any], event: dict[str, Any]) -> None:
-    def work(session: Session) -> None:
+def _finish(
+    database: Database,
+    job_id: int,
+    values: dict[str, Any],
+    event: dict[str, Any],
+    statuses: tuple[str, ...] = ("running",),
+) -> bool:
+    """End job ``job_id`` if it is still in one of ``statuses``; whether it did."""
+
+    def work(session: Session) -> bool:
         done = session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == "running")
+            .where(Job.id == job_id, Job.status.in_(statuses))
             .values(finished_at=utcnow(), heartbeat_at=utcnow(), lock_key=None, **values)
             .execution_options(synchronize_session=False)
         ).rowcount
         if done == 1:
             action = "job.done" if values["status"] == "done" else "job.fail"
             audit.record(session, "system", action, "job", job_id, after=event)
+        return done == 1
 
-    database.run(work)
+    return database.run(work)
+
+
+def beat(database: Database, job_id: int) -> bool:
+    """Move a queued or running job's heartbeat (its runner is alive); whether it is
+    still queued or running."""
+    with database.session() as session:
+        moved = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(ACTIVE))
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return moved == 1
+
+
+def fail(database: Database, job_id: int, error: str) -> bool:
+    """Mark a queued or running job failed with ``error`` (its runner could not run or
+    finish it); whether it was still queued or running."""
+    line = error.splitlines()[0] if error else "failed"
+    return _finish(database, job_id, {"status": "failed", "error": line}, {"error": line}, ACTIVE)
 
 
 def run_batch_job(database: Database, job_id: int) -> str:
@@ -436,3 +468,25 @@ def run_batch_job(database: Database, job_id: int) -> str:
         {"batch_id": outcome.batch_id},
     )
     return "done"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m engine.jobs JOB_ID``: run one queued batch job in this process, on
+    the database of the environment (``JESSR_DATABASE_URL``). Exit 0 when the job is
+    done (or was not queued), 1 when it failed (the reason is on the job)."""
+    import sys
+
+    from engine.config import Settings
+    from engine.db.session import open_database
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m engine.jobs JOB_ID", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with open_database(Settings.from_env()) as database:
+        return 1 if run_batch_job(database, int(args[0])) == "failed" else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,6 +17,7 @@ from engine.scenario.reader import parse_scenario
 from tests.platform.conftest import TestDatabase
 from tests.web.batch_helpers import BATCHES, add_requests, job_id_of, wait_for_jobs
 from tests.web.world import NEXT_DAY, World
+from web.coordinator.batch.runner import launch
 
 FORM = {"date": NEXT_DAY.isoformat(), "budget": "iterations", "iterations": "30", "seed": "0"}
 
@@ -121,22 +122,58 @@ def test_a_stale_run_does_not_block_the_date(
         assert row is not None and row.status == "failed" and row.lock_key is None
 
 
-def test_a_failed_run_shows_its_one_line_reason(
-    app: Flask, signed_in: Any, web_db: TestDatabase, monkeypatch: Any
-) -> None:
-    def explode(*_args: Any, **_kw: Any) -> Any:
-        raise RuntimeError("internal detail\nTraceback (most recent call last)")
+def _queued(database: TestDatabase, **params: Any) -> int:
+    """A queued batch job of the next day with these parameters (as if just asked)."""
+    with database.session() as s:
+        job = Job(
+            kind="batch",
+            status="queued",
+            progress=0.0,
+            message="queued",
+            params={"date": NEXT_DAY.isoformat(), "seed": 0, "workers": 1, **params},
+            created_by="coordinator@crt.example.org",
+            heartbeat_at=utcnow(),
+            lock_key=f"batch:{NEXT_DAY.isoformat()}",
+        )
+        s.add(job)
+        s.commit()
+        return job.id
 
-    monkeypatch.setattr("engine.batch_run.solve", explode)
-    client = signed_in("admin")
-    response = client.post(f"{BATCHES}/run", data=FORM)
-    job_id = job_id_of(response.headers["Location"])
+
+def test_a_failed_run_shows_its_one_line_reason(
+    app: Flask, signed_in: Any, web_db: TestDatabase
+) -> None:
+    job_id = _queued(web_db, iterations=0)  # refused by the run itself, in its process
+    launch(app, job_id)
     wait_for_jobs(app)
+    client = signed_in("admin")
     body = client.get(f"{BATCHES}/jobs/{job_id}.json").get_json()
     assert body["status"] == "failed" and body["review_url"] is None
-    assert body["error"] == "unexpected error (RuntimeError); the server log has the details"
+    assert body["error"] == "iterations: expected 1 to 1000000"
     html = client.get(f"{BATCHES}/jobs/{job_id}").get_data(as_text=True)
-    assert "The run failed" in html and "Traceback" not in html and "internal detail" not in html
+    assert "The run failed" in html and "iterations: expected 1 to 1000000" in html
+    assert "Traceback" not in html
+    with web_db.session() as s:
+        job = s.get(Job, job_id)
+        assert job is not None and job.lock_key is None  # the date is free again
+
+
+def test_a_run_whose_process_dies_is_failed(
+    app: Flask, signed_in: Any, web_db: TestDatabase, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("web.coordinator.batch.runner.sys.executable", "/bin/false")
+    job_id = _queued(web_db, iterations=30)
+    launch(app, job_id)
+    wait_for_jobs(app)
+    body = signed_in("coordinator").get(f"{BATCHES}/jobs/{job_id}.json").get_json()
+    assert body["status"] == "failed"
+    assert body["error"] == "the run stopped unexpectedly (exit status 1)"
+    monkeypatch.setattr("web.coordinator.batch.runner.sys.executable", "/no/such/python")
+    other = _queued(web_db, iterations=30)
+    launch(app, other)
+    wait_for_jobs(app)
+    body = signed_in("coordinator").get(f"{BATCHES}/jobs/{other}.json").get_json()
+    assert body["status"] == "failed" and body["error"].startswith("the run could not start")
 
 
 def test_bad_input_is_named_and_starts_nothing(
@@ -189,3 +226,28 @@ def test_staff_and_volunteers_may_not_run_or_watch(signed_in: Any, world: World)
 
 def test_a_job_that_does_not_exist_is_404(signed_in: Any) -> None:
     assert signed_in("coordinator").get(f"{BATCHES}/jobs/999999.json").status_code == 404
+
+
+def test_run_review_and_publish_on_postgresql(pg_world: Any) -> None:
+    from tests.web.conftest import make_app, sign_in
+
+    database, world = pg_world
+    add_requests(database)
+    app = make_app(database)
+    try:
+        client = app.test_client()
+        sign_in(client, world.email("coordinator"))
+        response = client.post(f"{BATCHES}/run", data=FORM)
+        job_id = job_id_of(response.headers["Location"])
+        wait_for_jobs(app)
+        body = client.get(f"{BATCHES}/jobs/{job_id}.json").get_json()
+        assert body["status"] == "done", body
+        review = client.get(body["review_url"])
+        assert review.status_code == 200 and "Publish this draft" in review.get_data(as_text=True)
+        published = client.post(f"{body['review_url']}/publish")
+        assert published.status_code == 303
+        with database.session() as s:
+            batch = s.get(Batch, body["batch_id"])
+            assert batch is not None and batch.status == "published"
+    finally:
+        app.extensions["jessr.database"].close()

@@ -115,7 +115,7 @@ def test_the_review_page_shows_charts_routes_and_lists(
     for chart in ("by-priority", "by-region"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
         assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
-    assert html.count('class="bar-delivered"') == len(
+    assert html.count('<g class="row">') == len(
         {r["priority"] for r in scenario["requests"]}
     ) + len({r["region"] for r in scenario["requests"]})
     assert "Delivered share" in html  # the figures as a table beside the chart

@@ -24,7 +24,7 @@ from web.coordinator.batch.forms import AdjustForm, ClearForm, PublishForm, RunF
 from web.coordinator.batch.runner import start_after_commit
 from web.db import db_session, settings
 from web.i18n import current_language
-from web.labels import reason_label, region_name
+from web.labels import region_name
 
 ROLES = ("coordinator", "admin")
 STAGES = {
@@ -193,7 +193,8 @@ def _map_data(review: reviews.Review) -> dict[str, Any]:
 
 
 def _review_page(batch_id: int, code: int = 200, publish_error: str | None = None) -> Any:
-    review = reviews.review(db_session(), batch_id, _actor(), _filters())
+    filters = _filters()
+    review = reviews.review(db_session(), batch_id, _actor(), filters)
     rtl = current_language() == "ar"
     priority_chart = chart(
         review.by_priority,
@@ -206,7 +207,7 @@ def _review_page(batch_id: int, code: int = 200, publish_error: str | None = Non
         render_template(
             "coordinator/batch/review.html",
             review=review,
-            filters=_filters(),
+            filters=filters,
             priority_chart=priority_chart,
             region_chart=region_chart,
             map_data=_map_data(review),
@@ -310,8 +311,4 @@ def route_sheet(batch_id: int, volunteer_id: int) -> Any:
     """A volunteer's printable route: stops in order, times, what to pick up and
     deliver. Coordinators see their own organization's volunteers only."""
     sheet = reviews.route_sheet(db_session(), batch_id, volunteer_id, _actor())
-    return render_template(
-        "coordinator/batch/route_sheet.html",
-        sheet=sheet,
-        reason_label=reason_label,
-    )
+    return render_template("coordinator/batch/route_sheet.html", sheet=sheet)
