@@ -56,7 +56,6 @@
         if (!data) { failures += 1; } else { failures = 0; show(data); }
         var finished = data && (data.status === "done" || data.status === "failed");
         if (!finished && failures < MAX_FAILURES) { window.setTimeout(poll, POLL_MS); }
-        if (finished && data.status === "done" && reviewLink) { reviewLink.focus(); }
       };
       request.onerror = function () {
         failures += 1;
