@@ -404,7 +404,7 @@ def fail(database: Database, job_id: int, error: str) -> bool:
 def run_batch_job(database: Database, job_id: int) -> str:
     """Run queued batch job ``job_id`` to its end; returns its final status.
 
-    Takes ids only (a Celery task can call it as a thread does). A job that is not
+    Takes ids only (a Celery task can call it as the web's child process does). A job that is not
     queued (already claimed, finished, or unknown) is left alone: ``"skipped"``.
     """
     from engine.batch_run import run_batch
