@@ -24,7 +24,8 @@ what a single record adds to a file row:
 The reading side (:func:`list_requests`, :func:`get_request`, :func:`list_lots`,
 :func:`get_lot`) scopes by organization: staff and coordinators see their own, an
 admin every organization's; another organization's record is
-:class:`~engine.errors.NotFound`.
+:class:`~engine.errors.NotFound`. A request's name, phone and address are shown to
+its own organization only (:func:`shows_personal`).
 
 Services take a session and never commit; the caller commits once.
 """
@@ -340,6 +341,13 @@ def get_lot(session: Session, actor: Actor, lot_id: int) -> SupplyLot:
         raise NotFound("no such lot")
     require_org(actor, row.org_id, "lot")
     return row
+
+
+def shows_personal(actor: Actor, org_id: int) -> bool:
+    """Whether a request's name, phone and address are shown to ``actor``: to its own
+    organization's accounts only. An admin reads every organization's requests, but
+    not their families' contacts (the admin pages and the archive never show them)."""
+    return actor.org_id is not None and actor.org_id == org_id
 
 
 def org_codes(session: Session, org_ids: Sequence[int]) -> dict[int, str]:

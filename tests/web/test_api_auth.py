@@ -82,7 +82,7 @@ def test_the_document_lists_every_api_route_of_the_app(app: Flask, client: Flask
         if method.upper() in METHODS
     }
     routes = _operations(app)
-    assert len(routes) >= 11
+    assert len(routes) >= 12
     assert routes == documented
 
 
@@ -134,7 +134,7 @@ def test_request_bodies_are_the_validating_schemas(client: FlaskClient) -> None:
 def test_no_token_is_401_with_the_bearer_challenge_on_every_operation(
     app: Flask, client: FlaskClient
 ) -> None:
-    values = {"request_id": 1, "lot_id": 1, "batch_id": 1}
+    values = {"request_id": 1, "lot_id": 1, "batch_id": 1, "allocation_id": 1}
     for method, path in sorted(_operations(app)):
         url = path.format(**values)
         response = client.open(url, method=method, json={} if method == "POST" else None)

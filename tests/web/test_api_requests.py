@@ -259,6 +259,22 @@ def test_an_admin_lists_every_organization_or_one(signed_in: Any) -> None:
     assert only["total"] == 6 and {i["org"] for i in only["items"]} == {"utss"}
 
 
+def test_families_contacts_are_shown_to_their_own_organization_only(
+    signed_in: Any, world: World
+) -> None:
+    own = world.ids["own"]["request_id"]
+    staff = signed_in("staff").get(f"/api/v1/requests/{own}").get_json()
+    assert (staff["name"], staff["phone"]) == ("Family crt 1", "+216 20 000 001")
+    admin = signed_in("admin")
+    shown = admin.get(f"/api/v1/requests/{own}").get_json()
+    assert (shown["name"], shown["phone"], shown["address"]) == (None, None, None)
+    assert shown["ref"] == "R1" and shown["lat"] is not None
+    listed = _list(admin)["items"]
+    assert all(i["name"] is None and i["phone"] is None for i in listed)
+    created = admin.post("/api/v1/requests", json=_request(org="crt")).get_json()
+    assert created["name"] is None  # stored, but not shown back to a national account
+
+
 def test_a_staff_account_cannot_widen_its_list_with_org(signed_in: Any) -> None:
     assert _list(signed_in("staff"), "?org=utss")["total"] == 0
 

@@ -78,9 +78,10 @@ def test_every_operation_conforms_to_the_document(app: Flask, world: World, role
         "request_id": own["request_id"],
         "lot_id": own["lot_id"],
         "batch_id": world.published_batch,
+        "allocation_id": own["allocation_id"],
     }
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 11
+    assert len(operations) >= 12
     for operation in operations:
         strategies = [
             *operation.get_strategies_from_examples(),

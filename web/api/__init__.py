@@ -79,7 +79,7 @@ def errors(*codes: int) -> Callable[[F], F]:
 
 
 def init_app(app: Flask) -> None:
-    from web.api import batches, deliveries, donations, me, requests  # noqa: F401  (routes)
+    from web.api import batches, contacts, deliveries, donations, me, requests  # noqa: F401
     from web.api.errors import register
     from web.extensions import csrf
 

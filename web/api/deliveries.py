@@ -1,19 +1,18 @@
 """``POST /api/v1/deliveries``: report an allocation picked up, delivered or failed.
 
-The route's volunteer reports on its own allocations; a coordinator or admin on
-those of its organization (``engine.published.report``, over
-``engine.deliveries.report_delivery``). An ``idempotency_key`` makes a retry safe:
-the same key for the same report answers 200 with what was stored.
+``engine.deliveries.mark_allocation`` does it all, as for the volunteer page: the
+route's volunteer reports on its own allocations, a coordinator on those of its
+organization, an admin on any; an ``idempotency_key`` makes a retry safe (the same
+key for the same report answers 200 with what was stored).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from flask_login import current_user
 
-from engine import published
+from engine import deliveries, published
 from web.access import roles
 from web.api import bp, errors
 from web.api.schemas import DELIVERY_EXAMPLE, DeliveryIn, DeliveryOut
@@ -36,15 +35,26 @@ def report_delivery(values: dict[str, Any]) -> Any:
     delivered or failed (with a `reason`).
 
     Illegal moves (delivered before picked up, twice delivered, on a batch not
-    published) are conflicts (409).
+    published) and a key already used for another report are conflicts (409).
     """
-    done = published.report(
-        db_session(),
+    session = db_session()
+    allocation_id = values.get("allocation_id")
+    if allocation_id is None:
+        allocation_id = published.allocation_id(session, values["allocation"])
+    done = deliveries.mark_allocation(
+        session,
         current_user.actor,
-        kind=values["kind"],
-        allocation_id=values.get("allocation_id"),
-        allocation_ref=values.get("allocation"),
+        allocation_id,
+        values["kind"],
         reason=values.get("reason"),
         idempotency_key=values.get("idempotency_key"),
     )
-    return dataclasses.asdict(done), 200 if done.replayed else 201
+    body = {
+        "allocation": done.allocation,
+        "allocation_id": done.allocation_id,
+        "status": done.status,
+        "request_status": done.request_status,
+        "quantity": done.quantity,
+        "replayed": done.replayed,
+    }
+    return body, 200 if done.replayed else 201

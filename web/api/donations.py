@@ -62,8 +62,8 @@ def list_donations(args: dict[str, Any]) -> Any:
         offset=(page - 1) * size,
         limit=size,
     )
-    return {"items": lot_views(found.items), "page": page, "page_size": size,
-            "total": found.total}  # fmt: skip
+    items = lot_views(found.items)
+    return {"items": items, "page": page, "page_size": size, "total": found.total}
 
 
 @bp.route(

@@ -56,7 +56,7 @@ def create_request(values: dict[str, Any]) -> Any:
         duplicate_window_days=config.duplicate_window_days,
     )
     row = intake.get_request(session, current_user.actor, done.id)
-    return request_views([row])[0], 201 if done.created else 200
+    return request_views([row], current_user.actor)[0], 201 if done.created else 200
 
 
 @bp.route("/requests", methods=["GET"], endpoint="list_requests", tags=["requests"])
@@ -76,8 +76,8 @@ def list_requests(args: dict[str, Any]) -> Any:
         offset=(page - 1) * size,
         limit=size,
     )
-    return {"items": request_views(found.items), "page": page, "page_size": size,
-            "total": found.total}  # fmt: skip
+    items = request_views(found.items, current_user.actor)
+    return {"items": items, "page": page, "page_size": size, "total": found.total}
 
 
 @bp.route(
@@ -91,4 +91,5 @@ def list_requests(args: dict[str, Any]) -> Any:
 @roles(*ROLES)
 def get_request(request_id: int) -> Any:
     """One request of the organization (another organization's: 404)."""
-    return request_views([intake.get_request(db_session(), current_user.actor, request_id)])[0]
+    actor = current_user.actor
+    return request_views([intake.get_request(db_session(), actor, request_id)], actor)[0]

@@ -19,7 +19,7 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from engine.db.base import as_utc
-from engine.deliveries import MAX_REASON
+from engine.deliveries import KEY_PATTERN, MAX_REASON
 from engine.imports.validate import MAX_ADDRESS, MAX_NAME, MAX_PHONE
 from engine.models.batches import ALLOCATION_STATUSES
 from engine.models.deliveries import DELIVERY_KINDS
@@ -306,29 +306,42 @@ class BatchPage(PageInfo):
     items = fields.List(fields.Nested(BatchOut), required=True)
 
 
-class ContactOut(Schema):
-    name = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-
-
 class ItemOut(Schema):
-    ref = fields.String(required=True, metadata={"description": "BATCH/A17"})
-    id = fields.Integer(required=True)
+    allocation = fields.String(required=True, metadata={"description": "BATCH/A17"})
+    allocation_id = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(ALLOCATION_STATUSES))
-    quantity = fields.Integer(required=True)
     category = fields.String(required=True)
-    lot = fields.String(required=True, metadata={"description": "ORG/REF"})
-    request = fields.String(required=True, metadata={"description": "ORG/REF"})
-    site = fields.String(allow_none=True)
-    contact = fields.Nested(ContactOut, allow_none=True)
+    quantity = fields.Integer(required=True)
+    number = fields.Integer(
+        allow_none=True, metadata={"description": "Volunteers: the delivery's rank on the round."}
+    )
+    lot = fields.String(allow_none=True, metadata={"description": "Coordinators: ORG/REF."})
+    request = fields.String(allow_none=True, metadata={"description": "Coordinators: ORG/REF."})
+    region = fields.String(allow_none=True)
+    window = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={"description": 'Coordinators, deliveries: ["HH:MM", "HH:MM"].'},
+    )
+    contact = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Volunteers: the household's contact may be revealed now "
+            "(POST /allocations/{allocation_id}/contact)."
+        },
+    )
 
 
 class StopOut(Schema):
-    position = fields.Integer(required=True)
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
+    number = fields.Integer(required=True)
     arrival = fields.String(allow_none=True, metadata={"description": "HH:MM, as planned"})
+    region = fields.String(allow_none=True)
+    place = fields.String(allow_none=True, metadata={"description": "A pickup site's name."})
+    lat = fields.Float(
+        allow_none=True,
+        metadata={"description": "Volunteers: null for a household outside its contact window."},
+    )
+    lon = fields.Float(allow_none=True)
     pickups = fields.List(fields.Nested(ItemOut), required=True)
     deliveries = fields.List(fields.Nested(ItemOut), required=True)
 
@@ -338,7 +351,6 @@ class RouteOut(Schema):
     date = fields.Date(required=True)
     volunteer = fields.String(required=True, metadata={"description": "ORG/REF"})
     volunteer_id = fields.Integer(required=True)
-    volunteer_name = fields.String(allow_none=True)
     distance_km = fields.Float(allow_none=True)
     stops = fields.List(fields.Nested(StopOut), required=True)
 
@@ -369,9 +381,10 @@ class DeliveryIn(Body):
     reason = Text(MAX_REASON, metadata={"description": "Required when kind is failed."})
     idempotency_key = Text(
         64,
-        minimum=1,
+        minimum=8,
+        validate=validate.Regexp(f"^{KEY_PATTERN.pattern}$"),
         metadata={
-            "description": "The client's key for this report: sent again (a retry), the "
+            "description": "The client's key for this report (a UUID): sent again, the "
             "same report is acknowledged (200) and nothing changes."
         },
     )
@@ -388,21 +401,30 @@ class DeliveryIn(Body):
             raise ValidationError("required when kind is failed", "reason")
 
 
-DELIVERY_EXAMPLE = {"allocation": "12/A17", "kind": "delivered", "idempotency_key": "v1-7f3a"}
+DELIVERY_EXAMPLE = {
+    "allocation": "12/A17",
+    "kind": "delivered",
+    "idempotency_key": "7d0c9a2e-5b1f-4c3e-9a51-0b8f5e2d1c44",
+}
 
 
 class DeliveryOut(Schema):
-    delivery_id = fields.Integer(required=True)
     allocation = fields.String(required=True, metadata={"description": "BATCH/A17"})
     allocation_id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(DELIVERY_KINDS))
-    reason = fields.String(allow_none=True)
-    status = fields.String(required=True, metadata={"description": "The allocation's status."})
-    request_status = fields.String(required=True)
-    lot = fields.String(required=True)
-    request = fields.String(required=True)
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(ALLOCATION_STATUSES),
+        metadata={"description": "The allocation's status now."},
+    )
+    request_status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
     quantity = fields.Integer(required=True)
-    at = Utc(required=True)
     replayed = fields.Boolean(
         required=True, metadata={"description": "True: an earlier report with this key."}
     )
+
+
+class ContactOut(Schema):
+    allocation_id = fields.Integer(required=True)
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    closes = Utc(required=True, metadata={"description": "Shown until then."})

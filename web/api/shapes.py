@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.access import Actor
 from engine.imports.store import minutes_of
-from engine.intake import org_codes
+from engine.intake import org_codes, shows_personal
 from engine.models import Request, Site, SupplyLot, User, Volunteer
 from web.db import db_session
 
@@ -43,31 +44,34 @@ def me_view(user: User) -> dict[str, Any]:
     }
 
 
-def request_views(rows: Sequence[Request]) -> list[dict[str, Any]]:
+def request_views(rows: Sequence[Request], actor: Actor) -> list[dict[str, Any]]:
+    """Requests as shown to ``actor``: the family's name, phone and address only to the
+    request's own organization (:func:`engine.intake.shows_personal`)."""
     codes = org_codes(db_session(), [r.org_id for r in rows])
-    return [
-        {
-            "id": r.id,
-            "org": codes[r.org_id],
-            "ref": r.ref,
-            "category": r.category_id,
-            "quantity": r.quantity,
-            "priority": r.priority,
-            "region": r.region_code,
-            "lat": r.lat,
-            "lon": r.lon,
-            "address": r.address,
-            "filed": r.filed,
-            "window_start": clock(r.window_start),
-            "window_end": clock(r.window_end),
-            "phone": r.phone,
-            "name": r.name,
-            "status": r.status,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-        }
-        for r in rows
-    ]
+    return [_request_view(r, codes[r.org_id], shows_personal(actor, r.org_id)) for r in rows]
+
+
+def _request_view(r: Request, org: str, personal: bool) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "org": org,
+        "ref": r.ref,
+        "category": r.category_id,
+        "quantity": r.quantity,
+        "priority": r.priority,
+        "region": r.region_code,
+        "lat": r.lat,
+        "lon": r.lon,
+        "address": r.address if personal else None,
+        "filed": r.filed,
+        "window_start": clock(r.window_start),
+        "window_end": clock(r.window_end),
+        "phone": r.phone if personal else None,
+        "name": r.name if personal else None,
+        "status": r.status,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    }
 
 
 def lot_views(rows: Sequence[SupplyLot]) -> list[dict[str, Any]]:
