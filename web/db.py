@@ -7,11 +7,11 @@ error page, a refused form) rolls it back, so a request writes all or nothing.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
-from engine.db.session import Database
+from engine.db.session import Database, begin_write
 
 
 def database() -> Database:
@@ -25,9 +25,19 @@ def settings() -> Settings:
 
 
 def db_session() -> Session:
-    """This request's session (one transaction, committed by the request boundary)."""
+    """This request's session (one transaction, committed by the request boundary).
+
+    On SQLite a state-changing request takes the write lock when its transaction
+    begins (``BEGIN IMMEDIATE``): a transaction that read first and then writes
+    cannot wait for another writer and would fail with "database is locked",
+    whereas one that starts as a writer waits its turn (the busy timeout).
+    PostgreSQL needs nothing of the kind.
+    """
     if "db_session" not in g:
-        g.db_session = database().factory()
+        session = database().factory()
+        g.db_session = session
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write(session)
     return g.db_session
 
 
