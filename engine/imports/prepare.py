@@ -49,7 +49,31 @@ def prepare(
     thousands of addresses at the public service's one per second would only delay
     the report.
     """
-    table = read_table(path)
+    return prepare_table(
+        kind,
+        read_table(path),
+        org=org,
+        geocoder=geocoder,
+        duplicate_window_days=duplicate_window_days,
+        today=today,
+    )
+
+
+def prepare_table(
+    kind: Kind | str,
+    table: Table,
+    *,
+    org: str | None = None,
+    geocoder: Geocoder | None = None,
+    duplicate_window_days: int = DUPLICATE_WINDOW_DAYS,
+    today: date | None = None,
+) -> Prepared:
+    """:func:`prepare` of rows already read: validate ``table`` as ``kind``, geocode.
+
+    The web's entry forms build a one-row :class:`~engine.imports.read.Table` and
+    come in here, so that a record typed into a form meets the same rules as a
+    row of a file (``engine.entries``).
+    """
     checked = validate(
         kind, table, org=org, duplicate_window_days=duplicate_window_days, today=today
     )
