@@ -346,3 +346,31 @@ def test_every_entry_needs_its_csrf_token(csrf_app: Any, world: World, web_db: A
     data = {**request_form(world), "csrf_token": token[1]}
     assert client.post("/coordinator/requests/new", data=data).status_code == 302
     assert count(web_db, Request) == before + 1
+
+
+def test_entries_and_the_household_rule_on_postgresql(pg_world: Any) -> None:
+    from tests.web.conftest import make_app, sign_in
+
+    database, world = pg_world
+    app = make_app(database)
+    try:
+        watch = Watch()
+        staff = app.test_client()
+        sign_in(staff, world.email("staff"))
+        response = watch(staff.post("/coordinator/requests/new", data=request_form(world)))
+        assert response.status_code == 302
+        response = watch(staff.post("/coordinator/lots/new", data=lot_form(world, ref="PG-1")))
+        assert response.status_code == 302
+        other = app.test_client()
+        sign_in(other, world.email("staff", "other"))
+        response = watch(other.post("/coordinator/requests/new", data=request_form(world, "other")))
+        assert response.status_code == 422
+        (message,) = field_errors(response.get_data(as_text=True), "household")
+        assert "with another organization" in message
+        board = watch(staff.get("/coordinator/?date=2026-11-28")).get_data(as_text=True)
+        assert re.findall(r'<p class="stat-figure">([^<]*)</p>', board)[0] == "1"
+        watch.check()
+        assert count(database, Request, name="Famille Test") == 1
+        assert count(database, SupplyLot, ref="PG-1") == 1
+    finally:
+        app.extensions["jessr.database"].close()
