@@ -48,7 +48,7 @@ from engine.imports.records import VolunteerRecord
 from engine.imports.schemas import HOUSEHOLD, Kind, schema
 from engine.imports.store import apply_prepared
 from engine.imports.validate import DUPLICATE_WINDOW_DAYS
-from engine.models import Organization, Request, Site, SupplyLot, User, Volunteer
+from engine.models import AuditHead, Organization, Request, Site, SupplyLot, User, Volunteer
 
 FORM_ROW = 2  # the row number a one-row table's row has (the header is row 1)
 REF_PREFIX = {Kind.INVENTORY: "D", Kind.REQUESTS: "R"}  # generated refs: D-20261128-3fa2c1
@@ -290,8 +290,13 @@ def _enter(
         raise InputError(f"unknown fields: {', '.join(unknown)}")
     for name in columns:
         cells[name] = _cell(cells.get(name))
-    # SQLite: the write lock before reading what is stored, as an import takes it.
+    # The checks below (a ref still free, the household rule) must hold until the
+    # commit. SQLite: the write lock before reading, as an import takes it.
+    # PostgreSQL: the archive's head row, locked now rather than when the event is
+    # appended (every entry appends one, so entries queue there anyway): a second
+    # entry of the same household waits for the first to commit, then sees it.
     begin_write(session)
+    session.execute(select(AuditHead.seq).where(AuditHead.id == 1).with_for_update())
     table = _model(kind)
     if cells["ref"] is None and kind in REF_PREFIX:
         cells["ref"] = _new_ref(session, table, org.id, REF_PREFIX[kind], today)

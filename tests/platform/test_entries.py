@@ -271,3 +271,34 @@ def test_a_sign_in_link_for_a_volunteer_of_ones_own_organization(database):
         assert s.execute(select(LoginLink.user_id)).scalars().all() == [user.id]
         assert token not in dump(s)  # only its hash is stored
         assert _events(s, "user.link")[-1].actor == "coord@crt"
+
+
+def test_two_entries_of_one_household_at_once_keep_the_rule(database):
+    """The second entry waits for the first to commit, then sees its request."""
+    if database.kind != "postgresql":
+        pytest.skip("SQLite serialises writers with its file lock")
+    import threading
+
+    with database.session() as s:
+        a = _actors(s)
+    first = database.session()
+    _request(first, a["staff"], a["crt"], household=HOUSEHOLD)  # not committed yet
+    outcome: list[object] = []
+
+    def second() -> None:
+        with database.session() as s:
+            try:
+                _request(s, a["ados_staff"], a["ados"], household=HOUSEHOLD)
+                s.commit()
+                outcome.append("written")
+            except EntryRejected as exc:
+                outcome.append(exc.problems[0].code)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive() and outcome == []  # waiting for the first entry
+    first.commit()
+    first.close()
+    thread.join(timeout=20)
+    assert outcome == ["duplicate_household"]
