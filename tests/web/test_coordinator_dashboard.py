@@ -196,3 +196,5 @@ def test_a_bad_date_is_said_and_today_shown(signed_in: Any) -> None:
     assert response.status_code == 400
     assert "Not a valid date value." in body
     assert f'value="{date.today().isoformat()}"' in body
+    arabic = signed_in("staff").get("/coordinator/?date=2026-13-45&lang=ar")
+    assert "قيمة التاريخ غير صالحة." in arabic.get_data(as_text=True)

@@ -44,6 +44,8 @@ def test_requests_of_ones_own_organization_filtered(
     assert response.status_code == 400
     assert "Not a valid choice" in html.unescape(response.get_data(as_text=True))
     assert rows(response.get_data(as_text=True)) == ["O1"]
+    french = client.get("/coordinator/requests?status=lost&lang=fr").get_data(as_text=True)
+    assert "N'est pas un choix valide." in html.unescape(french)
     # Another organization: not found; an admin sees both, or one.
     other = world.ids["other"]["org_id"]
     assert client.get(f"/coordinator/requests?org={other}").status_code == 404

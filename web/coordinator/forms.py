@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, SelectField, SelectMultipleField, StringField
+from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.fields import DateField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
@@ -181,7 +181,18 @@ class VolunteerForm(EntryForm):
 # -- filters (GET query strings: no CSRF, nothing changes)
 
 
-class DayFilter(Form):
+class QueryForm(FlaskForm):
+    """A form read from the query string (``QueryForm(request.args)``): no CSRF token
+    (a GET changes nothing), WTForms' own messages translated as a FlaskForm's."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, args: Any) -> None:
+        super().__init__(formdata=args)
+
+
+class DayFilter(QueryForm):
     date = DateField(_l("Day"), format="%Y-%m-%d", validators=[Optional()])
     org = SelectField(_l("Organization"), coerce=optional_int, choices=[], validate_choice=False)
 
@@ -189,7 +200,7 @@ class DayFilter(Form):
         return self.date.data or date.today()
 
 
-class ListFilter(Form):
+class ListFilter(QueryForm):
     org = SelectField(_l("Organization"), coerce=optional_int, choices=[], validate_choice=False)
     page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1)])
 

@@ -17,24 +17,23 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import Form
 
 from engine import entries, listings
 from engine.entries import NoAccount
 from engine.listings import Catalogue
 from web.access import roles
 from web.coordinator import bp, choices
-from web.coordinator.forms import LotFilter, RequestFilter, VolunteerFilter
+from web.coordinator.forms import ListFilter, LotFilter, RequestFilter, VolunteerFilter
 from web.db import db_session
 
 READ_ROLES = ("coordinator", "staff", "admin")
 VOLUNTEER_ROLES = ("coordinator", "admin")
 
 
-def _filters(form: Form, catalogue: Catalogue) -> int:
+def _filters(form: ListFilter, catalogue: Catalogue) -> int:
     """Fill the filter's options and check it; 400 when the query string is bad
     (its errors show on the filter, the defaults apply)."""
-    form.org.choices = choices.organizations(catalogue, _("All organizations"))  # type: ignore[attr-defined]
+    form.org.choices = choices.organizations(catalogue, _("All organizations"))
     if hasattr(form, "region"):
         form.region.choices = choices.regions(catalogue, _("All regions"))
     if hasattr(form, "category"):
