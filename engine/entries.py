@@ -48,7 +48,16 @@ from engine.imports.records import VolunteerRecord
 from engine.imports.schemas import HOUSEHOLD, Kind, schema
 from engine.imports.store import apply_prepared
 from engine.imports.validate import DUPLICATE_WINDOW_DAYS
-from engine.models import AuditHead, Organization, Request, Site, SupplyLot, User, Volunteer
+from engine.models import (
+    AuditHead,
+    Category,
+    Organization,
+    Request,
+    Site,
+    SupplyLot,
+    User,
+    Volunteer,
+)
 
 FORM_ROW = 2  # the row number a one-row table's row has (the header is row 1)
 REF_PREFIX = {Kind.INVENTORY: "D", Kind.REQUESTS: "R"}  # generated refs: D-20261128-3fa2c1
@@ -308,8 +317,16 @@ def _enter(
         columns=columns,
         rows=(Row(FORM_ROW, tuple(cells[c] for c in columns)),),
     )
+    # The database's catalogue, as an import checks it (admins may add categories).
+    catalogue = frozenset(session.execute(select(Category.id)).scalars())
     prepared = prepare_table(
-        kind, rows, org=org.code, geocoder=geocoder, duplicate_window_days=window_days, today=today
+        kind,
+        rows,
+        org=org.code,
+        geocoder=geocoder,
+        duplicate_window_days=window_days,
+        today=today,
+        categories=catalogue,
     )
     problems.extend(problem_of(issue) for issue in prepared.issues)
     if kind is Kind.VOLUNTEERS:

@@ -64,7 +64,7 @@ def init_app(app: Flask) -> None:
         return answer(
             400,
             _(
-                "The form has expired or was not sent from this site. Reload the page and try again."
+                "The form has expired or was not sent from this site. Reload the page and try again."  # noqa: E501
             ),
         )
 

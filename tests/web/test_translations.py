@@ -27,7 +27,6 @@ def _extracted(directory: Path) -> set[str]:
 
 
 def _key(value: object) -> object:
-    """A message id or string, hashable (plural forms come as lists from a .mo)."""
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
@@ -52,6 +51,7 @@ def test_catalogue_is_translated_and_compiled(directory: Path, lang: str) -> Non
     assert mo_path.exists(), f"missing {mo_path.relative_to(ROOT)}: scripts/translations.sh compile"
     with mo_path.open("rb") as fh:
         compiled = read_mo(fh)
+    # Plural entries: read_po gives tuples, read_mo lists.
     po_pairs = {(_key(m.id), _key(m.string)) for m in catalog if m.id}
     mo_pairs = {(_key(m.id), _key(m.string)) for m in compiled if m.id}
     assert po_pairs == mo_pairs, (
