@@ -73,8 +73,13 @@ def prepare_table(
     today: date | None = None,
     categories: Collection[str] | None = None,
 ) -> Prepared:
-    """:func:`prepare` for rows already read (a file, or one record submitted through
-    the API, ``engine.intake``)."""
+    """:func:`prepare` of rows already read: validate ``table`` as ``kind``, geocode.
+
+    The web's entry forms build a one-row :class:`~engine.imports.read.Table` and
+    come in here, as does one record submitted through the API, so that a
+    record typed into a form or sent by a client meets the same rules as a row
+    of a file (``engine.entries``, ``engine.intake``).
+    """
     token = CATALOGUE.set(categories)
     try:
         checked = validate(

@@ -193,12 +193,15 @@ def apply_prepared(
     commit: bool = False,
     duplicate_window_days: int = 14,
     today: date | None = None,
+    import_event: bool = True,
 ) -> ImportReport:
     """Check ``prepared`` against the database and, with ``commit`` and no problem at
     all, write it and archive it; see the module docstring.
 
     ``household_key`` is needed for a requests file (checked against the database's
     with :func:`engine.keys.check_household_key` before any pseudonym is made).
+    ``import_event`` False leaves out the ``import.commit`` event (a record typed
+    into a form, ``engine.entries``, is no file): the rows' own events are the same.
     """
     today = today or date.today()
     planner = _PLANNERS[prepared.kind]
@@ -213,23 +216,24 @@ def apply_prepared(
         return ImportReport(prepared.kind.value, name, counts, committed=False)
     if job.inserts or job.updates:
         job.write()
-        job.events.append(
-            _Event(
-                "import.commit",
-                "import",
-                prepared.table.sha256,
-                None,
-                {
-                    "kind": prepared.kind.value,
-                    "file": Path(name).name,
-                    "sha256": prepared.table.sha256,
-                    "org": org,
-                    "rows": len(prepared.records),
-                    "counts": counts.to_json(),
-                },
-                None,
+        if import_event:
+            job.events.append(
+                _Event(
+                    "import.commit",
+                    "import",
+                    prepared.table.sha256,
+                    None,
+                    {
+                        "kind": prepared.kind.value,
+                        "file": Path(name).name,
+                        "sha256": prepared.table.sha256,
+                        "org": org,
+                        "rows": len(prepared.records),
+                        "counts": counts.to_json(),
+                    },
+                    None,
+                )
             )
-        )
         append_events(session, actor, job.events)
     return ImportReport(prepared.kind.value, name, counts, committed=True)
 
