@@ -33,24 +33,19 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import accounts
 from engine.access import Actor, require_org, require_role
-from engine.db.session import begin_write
 from engine.errors import ConflictError, InputError, NotFound
 from engine.geocode import Geocoder
 from engine.imports.issues import ImportIssue
-from engine.imports.prepare import Prepared, prepare_table
-from engine.imports.read import Row, Table
+from engine.imports.prepare import Prepared
 from engine.imports.records import VolunteerRecord
 from engine.imports.schemas import HOUSEHOLD, Kind, schema
-from engine.imports.store import apply_prepared
+from engine.imports.single import ROW, lock_for_write, prepare_row, store_row
 from engine.imports.validate import DUPLICATE_WINDOW_DAYS
 from engine.models import (
-    AuditHead,
-    Category,
     Organization,
     Request,
     Site,
@@ -59,7 +54,6 @@ from engine.models import (
     Volunteer,
 )
 
-FORM_ROW = 2  # the row number a one-row table's row has (the header is row 1)
 REF_PREFIX = {Kind.INVENTORY: "D", Kind.REQUESTS: "R"}  # generated refs: D-20261128-3fa2c1
 ENTRY_ROLES = ("coordinator", "staff")
 VOLUNTEER_ROLES = ("coordinator",)
@@ -126,7 +120,7 @@ def problem_of(issue: ImportIssue) -> Problem:
         code = "reveals_household"
     elif column == "site" and reason.startswith("unknown site"):
         code = "unknown_site"
-    elif column == "address" and issue.row == FORM_ROW and not reason.startswith("must be"):
+    elif column == "address" and issue.row == ROW and not reason.startswith("must be"):
         code = "address_not_found"  # the geocoder's reason (engine.imports.places)
     elif reason.startswith("must be 1-64 letters"):
         code = "bad_code"
@@ -300,59 +294,43 @@ def _enter(
     for name in columns:
         cells[name] = _cell(cells.get(name))
     # The checks below (a ref still free, the household rule) must hold until the
-    # commit. SQLite: the write lock before reading, as an import takes it.
-    # PostgreSQL: the archive's head row, locked now rather than when the event is
-    # appended (every entry appends one, so entries queue there anyway): a second
-    # entry of the same household waits for the first to commit, then sees it.
-    begin_write(session)
-    session.execute(select(AuditHead.seq).where(AuditHead.id == 1).with_for_update())
+    # commit: a second entry of the same household waits for the first, then sees it.
+    lock_for_write(session)
     table = _model(kind)
     if cells["ref"] is None and kind in REF_PREFIX:
         cells["ref"] = _new_ref(session, table, org.id, REF_PREFIX[kind], today)
     elif cells["ref"] is not None and _exists(session, table, org.id, cells["ref"]):
         problems.append(Problem("ref", "ref_taken", f"{org.code}/{cells['ref']} exists already"))
-    rows = Table(
+    prepared = prepare_row(
+        session,
+        kind,
+        columns,
+        cells,
         name="form",
         sha256="",  # names a file in the import event, which an entry does not write
-        columns=columns,
-        rows=(Row(FORM_ROW, tuple(cells[c] for c in columns)),),
-    )
-    # The database's catalogue, as an import checks it (admins may add categories).
-    catalogue = frozenset(session.execute(select(Category.id)).scalars())
-    prepared = prepare_table(
-        kind,
-        rows,
         org=org.code,
         geocoder=geocoder,
         duplicate_window_days=window_days,
         today=today,
-        categories=catalogue,
     )
     problems.extend(problem_of(issue) for issue in prepared.issues)
     if kind is Kind.VOLUNTEERS:
         problems.extend(_empty_shift(prepared))
     if problems:
         raise EntryRejected(problems)
-    key = b""
-    if kind is Kind.REQUESTS:
-        key = household_key() if callable(household_key) else household_key
-    try:
-        report = apply_prepared(
-            session,
-            prepared,
-            actor=actor.label,
-            household_key=key,
-            org=org.code,
-            commit=True,
-            duplicate_window_days=window_days,
-            today=today,
-            import_event=False,
-        )
-    except IntegrityError:
+    report = store_row(
+        session,
+        prepared,
+        actor=actor.label,
+        household_key=household_key,
+        org=org.code,
+        commit=True,
+        duplicate_window_days=window_days,
+        today=today,
+        import_event=False,
         # Another entry took the same ref between the check and the write.
-        raise ConflictError(
-            f"{org.code}/{cells['ref']} was just recorded by someone else"
-        ) from None
+        conflict=f"{org.code}/{cells['ref']} was just recorded by someone else",
+    )
     if not report.ok:
         raise EntryRejected([problem_of(issue) for issue in report.errors])
     if report.counts.new != 1:  # cannot happen: the ref was checked free above

@@ -40,21 +40,18 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.access import Actor, require_org, require_role
 from engine.errors import ConflictError, Forbidden, InputError, NotFound
 from engine.geocode import Geocoder
 from engine.imports.issues import ImportIssue
-from engine.imports.prepare import Prepared, prepare_table
-from engine.imports.read import Row, Table
+from engine.imports.prepare import Prepared
 from engine.imports.schemas import HOUSEHOLD, SCHEMAS, Kind
-from engine.imports.store import apply_prepared, database_catalogue
+from engine.imports.single import ROW, lock_for_write, prepare_row, store_row
 from engine.imports.validate import DUPLICATE_WINDOW_DAYS
 from engine.models import Organization, Request, SupplyLot
 
-ROW = 2  # the row number a single record's issues carry (the first data row of a file)
 CHANNEL = "api"  # the archive's import.commit "file" of records submitted one by one
 T = TypeVar("T")
 
@@ -157,27 +154,24 @@ def _submit(
     prepared = _prepare(session, kind, cells, org, geocoder, duplicate_window_days, today)
     if prepared.issues:
         raise Rejected(prepared.issues)
+    # Two concurrent submissions of one household (or one ref) are serialised: the
+    # second waits for the first to commit, then sees it (as an entry form's).
+    lock_for_write(session)
     existing = _stored_id(session, kind, org, cells["ref"])
-    key = b""
-    if kind is Kind.REQUESTS:
-        key = household_key() if callable(household_key) else household_key
-    try:
-        report = apply_prepared(
-            session,
-            prepared,
-            actor=actor.label,
-            household_key=key,
-            org=org,
-            commit=existing is None,
-            duplicate_window_days=duplicate_window_days,
-            today=today,
-        )
-    except IntegrityError:
+    report = store_row(
+        session,
+        prepared,
+        actor=actor.label,
+        household_key=household_key,
+        org=org,
+        commit=existing is None,
+        duplicate_window_days=duplicate_window_days,
+        today=today,
+        import_event=True,
         # Another submission stored the same key (or household) between the checks and
         # the write: this one is refused whole; the client may retry.
-        raise ConflictError(
-            f"{org}/{cells['ref']}: stored by another submission in the meantime; retry"
-        ) from None
+        conflict=f"{org}/{cells['ref']}: stored by another submission in the meantime; retry",
+    )
     if existing is not None:
         if report.ok and report.counts.unchanged == 1:
             return Submitted(existing, created=False)  # a retry of the same record
@@ -241,26 +235,22 @@ def _prepare(
     today: date,
 ) -> Prepared:
     """:func:`engine.imports.prepare.prepare_table` of a one-row table."""
-    columns = SCHEMAS[kind].columns
     # Named by a digest of what was submitted, the household identifier left out (a
     # digest of one short ID could be reversed by trying every ID).
     shown = {k: v for k, v in cells.items() if k != HOUSEHOLD}
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True).encode("utf-8")).hexdigest()
-    table = Table(
-        name=CHANNEL,
-        sha256=digest,
-        columns=columns,
-        rows=(Row(ROW, tuple(cells.get(c) for c in columns)),),
-    )
     try:
-        return prepare_table(
+        return prepare_row(
+            session,
             kind,
-            table,
+            SCHEMAS[kind].columns,
+            cells,
+            name=CHANNEL,
+            sha256=digest,
             org=org,
             geocoder=geocoder,
             duplicate_window_days=duplicate_window_days,
             today=today,
-            categories=database_catalogue(session),
         )
     except ValueError as exc:  # an org code the rules refuse (empty, too long)
         raise Rejected([ImportIssue(ROW, "org", None, str(exc).removeprefix("--org "))]) from None
