@@ -136,6 +136,36 @@ class WorldServer:
 
         return make_engine(f"sqlite:///{self.database}")
 
+    def data_values(self) -> tuple[str, ...]:
+        """The world's names and codes as pages show them, whatever the language
+        (organizations, sites, volunteers, families, references, accounts)."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from engine.models import Organization, Request, Site, SupplyLot, User, Volunteer
+
+        engine = self.engine()
+        found: set[str] = set()
+        try:
+            with Session(engine) as s:
+                for column in (
+                    Organization.code,
+                    Organization.name,
+                    Site.code,
+                    Site.name,
+                    Volunteer.ref,
+                    Volunteer.name,
+                    Request.ref,
+                    Request.name,
+                    SupplyLot.ref,
+                    User.email,
+                ):
+                    found.update(v for v in s.scalars(select(column)) if v)
+        finally:
+            engine.dispose()
+        # Longest first: "Family crt 1" goes before "crt" when they are cut out.
+        return tuple(sorted(found, key=len, reverse=True))
+
 
 @pytest.fixture(scope="session")
 def server_factory(

@@ -8,9 +8,11 @@ language the page declares for each (``lang`` of the closest element).
 - any text that is an English interface string (a msgid of the catalogues whose
   translation in that language differs from it) — for every language;
 - for Arabic, any Latin letter at all, once data values (e-mail addresses, the
-  proper names the caller lists) are set aside: Arabic text is Arabic script,
-  digits and punctuation. Text inside an element marked with another ``lang``
-  (the language switch: "Français", "English") is exempt.
+  proper names and codes the caller lists: the world's organizations, people,
+  references) are set aside: Arabic text is Arabic script, digits and
+  punctuation. Text inside an element marked with another ``lang`` (the language
+  switch: "Français", "English") or with ``translate="no"`` (a value shown as
+  it is) is exempt.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ VISIBLE_TEXTS = """() => {
     const text = node.textContent.replace(/\\s+/g, ' ').trim();
     const el = node.parentElement;
     if (!text || !el || el.closest('script, style, template, noscript')) continue;
+    if (el.closest('[translate="no"]')) continue;
     if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
     out.push({text, lang: langOf(el), where: el.tagName.toLowerCase()});
   }
