@@ -3,7 +3,8 @@
 The pages are generated from ``app.url_map``: every GET route outside the API
 and the static files that the role's access rule admits, its URL arguments filled
 with the world's own-organization ids (``tests/web/url_args.py``) — so a page
-added by any blueprint is checked without editing this file. Each page is
+added by any blueprint is checked without editing this file. Answers that are
+not HTML (a job's JSON progress) are passed over. Each page is
 checked in English and in Arabic (right to left); the volunteer's on a phone.
 
 axe-core (vendored, ``tests/web/assets/axe.min.js``) is injected as an *init
@@ -39,11 +40,15 @@ def pages_of(flask_app: Any, world: Any, role: str | None) -> list[Route]:
     return [route for route in page_routes(flask_app, world) if route.admits(role)]
 
 
-def check(page: Any, url: str) -> list[str]:
-    """The serious and critical violations of the page at ``url``."""
+def check(page: Any, url: str) -> list[str] | None:
+    """The serious and critical violations of the page at ``url`` (None: not HTML,
+    such as a job's JSON progress, which no one reads as a page)."""
     response = page.goto(url)
     page.wait_for_load_state("load")
     status = response.status if response is not None else "?"
+    kind = response.headers.get("content-type", "") if response is not None else ""
+    if not kind.startswith("text/html"):
+        return None
     assert page.evaluate("typeof axe") == "object", f"axe-core not injected in {url}"
     found = page.evaluate(RUN_AXE)
     return [
@@ -65,7 +70,10 @@ def test_no_serious_accessibility_violation(
     for lang in ("en", "ar"):
         for route in routes:
             joiner = "&" if "?" in route.url else "?"
-            problems += check(page, f"{route.url}{joiner}lang={lang}")
+            found = check(page, f"{route.url}{joiner}lang={lang}")
+            if found is None:
+                continue
+            problems += found
             journey.shot(page, f"{lang}-{route.endpoint}")
     assert problems == [], "\n".join(problems)
 
