@@ -7,13 +7,14 @@ per volunteer account and one ``Coordinator`` per coordinator account
 
 - a volunteer loads its route page once with its stylesheets and scripts (a
   browser's first visit; they are cached afterwards), then reopens the route
-  page every 2–8 s;
-- a coordinator walks the coordinator pages in turn, one every 2–5 s.
+  page every 10–30 s (more often than a phone would: the page keeps itself
+  offline and a volunteer marks a stop every few minutes);
+- a coordinator walks the coordinator pages in turn, one every 5–15 s.
 
 Two phases, one run. **Sign-in rush**: every user signs in at start (as
-volunteers do in the morning); when the last one is in, the sign-in statistics
-are written to ``CONFIG["signin_report"]`` and, 5 s later (the requests queued
-behind the last sign-ins drain), every statistic is reset.
+volunteers do in the morning) and makes its first visit; when the last one is
+done, the statistics so far are written to ``CONFIG["signin_report"]`` and, 5 s
+later (the requests queued behind the last ones drain), every statistic is reset.
 **Steady state**: then ``CONFIG["duration"]`` seconds of route and coordinator
 pages, after which locust stops; its CSV files hold this phase only.
 
@@ -61,7 +62,8 @@ def _keep_environment(environment: Any, **_kwargs: Any) -> None:
 
 
 def _signed_in() -> None:
-    """One more user past its sign-in; after the last, report the rush and reset."""
+    """One more user signed in and past its first visit; after the last, report the
+    rush and reset."""
     _rush["signed"] += 1
     if _rush["signed"] != EXPECTED:
         return
@@ -131,14 +133,13 @@ def sign_in(user: HttpUser, email: str) -> None:
     ) as response:
         if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
             response.failure(f"sign-in of {email} answered {_why(response)}")
-    _signed_in()
 
 
 class Volunteer(HttpUser):
     """A volunteer with its route of the day open on a phone."""
 
     fixed_count = len(CONFIG["volunteers"])
-    wait_time = between(2, 8)
+    wait_time = between(10, 30)
 
     def on_start(self) -> None:
         own_address(self)
@@ -147,6 +148,7 @@ class Volunteer(HttpUser):
         page = self._route()
         for asset in sorted(set(ASSETS.findall(page))):  # the first visit's files
             self.client.get(asset, name="GET /static/… (first visit)")
+        _signed_in()
 
     def _route(self) -> str:
         with self.client.get(
@@ -168,12 +170,13 @@ class Coordinator(HttpUser):
     """A coordinator going through the coordinator pages."""
 
     fixed_count = len(CONFIG["coordinators"])
-    wait_time = between(2, 5)
+    wait_time = between(5, 15)
 
     def on_start(self) -> None:
         own_address(self)
         sign_in(self, next(_coordinators))
         self.pages = itertools.cycle(CONFIG["coordinator_pages"] or ["/coordinator/"])
+        _signed_in()
 
     @task
     def page(self) -> None:

@@ -363,13 +363,14 @@ def render(result: dict[str, Any]) -> str:
         f"A demo-sized day ({ns['requests']} requests, {ns['supplies']} lots, "
         f"{ns['volunteers']} volunteers, {result['routed']} of them with a route), "
         f"{result['volunteer_users']} simulated volunteers (one per routed volunteer "
-        f"account, each opening its route page every 2–8 s) and "
+        f"account, each reopening its route page every 10–30 s) and "
         f"{result['coordinator_users']} coordinators (every coordinator page without "
-        f"URL arguments, every 2–5 s). Each simulated user signs in through the form "
-        "from a loopback address of its own, then the load runs steady.",
+        f"URL arguments in turn, one every 5–15 s). Each simulated user signs in through "
+        "the form from a loopback address of its own and makes its first visit (the "
+        "route page with its CSS and JS), then the load runs steady.",
         "",
         f"**Sign-in rush**: all {result['signin']['users']} users sign in at once (locust "
-        f"spawning {ns['spawn_rate']} users/s); the last was in after "
+        f"spawning {ns['spawn_rate']} users/s); the last had its page after "
         f"{result['signin']['seconds']:.0f} s.",
         "",
         "| request | count | failures | p50 | p95 | p99 |",

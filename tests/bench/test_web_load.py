@@ -88,5 +88,5 @@ def test_the_section_has_both_phases_and_the_page_weight() -> None:
     assert section.startswith(start) and section.rstrip().endswith(end)
     assert "| POST /login (sign in) | 220 | 0 | 33000 ms | 86000 ms | 90000 ms |" in section
     assert "| GET /volunteer/ (route page) | 2336 | 0 | 26 ms | 190 ms | 310 ms | 39.2 |" in section
-    assert "**7.0 KiB**" in section and "the last was in after 106 s" in section
+    assert "**7.0 KiB**" in section and "the last had its page after 106 s" in section
     assert "A note." in section
