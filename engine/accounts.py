@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.access import Actor, require_role
 from engine.db.base import as_utc, utcnow
-from engine.errors import InputError, NotFound
+from engine.errors import FieldError, InputError, NotFound
 from engine.models.accounts import ApiToken, LoginLink, UserSession
 from engine.models.people import User
-from engine.users import hash_password, user_view, verify_password
+from engine.users import MIN_PASSWORD_LENGTH, hash_password, user_view, verify_password
 
 # last_seen_at is written at most this often (not on every request).
 TOUCH_EVERY = timedelta(seconds=60)
@@ -147,7 +147,12 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("no such user")
+    if not active and actor.user_id is not None and actor.user_id == user.id:
+        # An admin locking themselves out could leave nobody to undo it.
+        raise FieldError("active", "self_disable", "you cannot disable your own account")
     before = user_view(session, user)
+    if user.active == active:
+        return user  # nothing changes: no event
     user.active = active
     if not active:
         end_sessions_of(session, user.id, "disabled")
@@ -165,6 +170,35 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
         user.id,
         before=before,
         after=user_view(session, user),
+    )
+    return user
+
+
+def reset_password(session: Session, actor: Actor, user_id: int, password: str) -> User:
+    """Set a new password for an account (admin) and end its browser sessions, so that
+    whoever signed in with the old one is signed out. The archive records that the
+    password was reset, never the password nor its hash."""
+    require_role(actor, "admin")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError(
+            "password",
+            "short",
+            f"at least {MIN_PASSWORD_LENGTH} characters",
+            min=MIN_PASSWORD_LENGTH,
+        )
+    user.password_hash = hash_password(password)
+    ended = end_sessions_of(session, user.id, "password")
+    session.flush()
+    audit.record(
+        session,
+        actor.label,
+        "user.password",
+        "user",
+        user.id,
+        after={"password": "reset", "sessions_ended": ended},
     )
     return user
 

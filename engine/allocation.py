@@ -11,7 +11,8 @@ def matching_problem(
 ) -> MatchingProblem:
     """The allocation question of a scenario (pure translation, no decisions).
 
-    ``forbidden`` (supply id, request id) pairs are eligible but not to be used.
+    ``forbidden`` (supply id, request id) pairs are eligible but not to be used; the
+    scenario's own ``exclusions`` are passed as the problem's exact ``excluded`` pairs.
     """
     policy = scenario.policy
     return MatchingProblem(
@@ -28,4 +29,5 @@ def matching_problem(
         max_distance_km=policy.max_distance_km,
         priority_weights=dict(policy.priority_weights),
         forbidden=forbidden,
+        excluded=scenario.exclusions,
     )

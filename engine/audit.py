@@ -33,7 +33,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any
@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
+from engine.access import Actor, require_role
 from engine.db.base import as_utc, utcnow
 from engine.errors import ConflictError
 from engine.models.audit import GENESIS_HASH, AuditEvent, AuditHead
@@ -350,3 +351,122 @@ def verify(session: Session, expected_head: str | None = None) -> Verification:
     if not seen_expected:
         return bad(None, f"the kept head {expected_head} is not in the chain (rewritten)")
     return Verification(True, count, head_value)
+
+
+# -- searching the archive (the admin pages)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of a search of the archive, newest event first."""
+
+    events: list[AuditEvent]
+    total: int  # events matching the search
+    page: int  # 1-based
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+MAX_PER_PAGE = 200
+
+
+def _entity_keys(session: Session, entity_type: str | None, ref: str) -> set[str]:
+    """The ``entity_id`` values that may name the record ``ref``: ``ref`` itself and,
+    for an ``ORG/REF`` (or an organization code, or an email), the row's id."""
+    from engine.models.people import User, Volunteer
+    from engine.models.reference import Organization, Site
+    from engine.models.requests import Request
+    from engine.models.supplies import SupplyLot
+
+    keys = {ref}
+    code, sep, local = ref.partition("/")
+    by_ref = {"lot": SupplyLot, "request": Request, "volunteer": Volunteer}
+    queries = []
+    if sep and local:
+        for kind, model in by_ref.items():
+            if entity_type in (None, kind):
+                queries.append(
+                    select(model.id)
+                    .join(Organization, Organization.id == model.org_id)
+                    .where(Organization.code == code, model.ref == local)
+                )
+        if entity_type in (None, "site"):
+            queries.append(
+                select(Site.id)
+                .join(Organization, Organization.id == Site.org_id)
+                .where(Organization.code == code, Site.code == local)
+            )
+    if entity_type in (None, "organization"):
+        queries.append(select(Organization.id).where(Organization.code == ref))
+    if entity_type in (None, "user") and "@" in ref:
+        queries.append(select(User.id).where(User.email == ref.lower()))
+    for query in queries:
+        keys.update(str(found) for found in session.execute(query).scalars())
+    return keys
+
+
+def search_events(
+    session: Session,
+    viewer: Actor,
+    *,
+    entity_type: str | None = None,
+    entity: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> EventPage:
+    """Events matching every filter given, newest first, one page (admin).
+
+    ``entity`` is a record's id or its ``ORG/REF`` (an organization's code, an
+    account's email): events recorded under either are found. ``action`` matches
+    exactly, or as a prefix of dotted actions (``lot`` finds ``lot.add`` and
+    ``lot.update``). ``since``/``until`` are days (UTC), both included.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import func, or_
+
+    require_role(viewer, "admin")
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    t = AuditEvent
+    where = []
+    if entity_type:
+        where.append(t.entity_type == entity_type)
+    if entity:
+        where.append(t.entity_id.in_(sorted(_entity_keys(session, entity_type, entity.strip()))))
+    if actor:
+        where.append(t.actor == actor.strip())
+    if action:
+        action = action.strip()
+        where.append(or_(t.action == action, t.action.startswith(action + ".", autoescape=True)))
+    if since is not None:
+        where.append(t.at >= datetime(since.year, since.month, since.day, tzinfo=UTC))
+    if until is not None:
+        end = until + timedelta(days=1)
+        where.append(t.at < datetime(end.year, end.month, end.day, tzinfo=UTC))
+    total = session.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+    events = list(
+        session.execute(
+            select(t)
+            .where(*where)
+            .order_by(t.seq.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).scalars()
+    )
+    return EventPage(events, int(total), page, per_page)
+
+
+def verify_archive(
+    session: Session, viewer: Actor, expected_head: str | None = None
+) -> Verification:
+    """:func:`verify` for an admin (the archive page's button)."""
+    require_role(viewer, "admin")
+    return verify(session, expected_head=expected_head)

@@ -21,6 +21,11 @@ Choices where the spec is open (documented in the README):
 * Each volunteer drives at most one route (reported under rule 4).
 * Structural problems (a list that is not a list, a visit without coordinates, ...)
   are reported as ``format:`` violations and the affected item is skipped.
+* A coordinator's adjustments (the project's optional scenario keys ``exclusions``
+  and ``pins``): an allocation of an excluded pair breaks rule 1 (the pair may not
+  be used); every pin must be matched by its own allocation of exactly that supply,
+  request and quantity ("rule 7"). For rule 6 an excluded pair still counts as
+  eligible: the stock existed, so ``no_supply`` would not be true.
 """
 
 from __future__ import annotations
@@ -514,6 +519,30 @@ def _check_unmet(
             )
 
 
+def _check_adjustments(scenario: Scenario, allocs: list[_Alloc], out: list[str]) -> None:
+    """Rule 1 for excluded pairs; rule 7: every pin has an allocation of its own."""
+    if not scenario.exclusions and not scenario.pins:
+        return
+    unused: dict[tuple[str, str, int], int] = defaultdict(int)
+    for a in allocs:
+        pair = (a.supply.id, a.request.id)
+        if pair in scenario.exclusions:
+            out.append(
+                f"rule 1: allocation {_q(a.id)} (supply {_q(pair[0])}, request "
+                f"{_q(pair[1])}) uses a pair the scenario excludes"
+            )
+        unused[(*pair, a.quantity)] += 1
+    for pin in scenario.pins:
+        key = (pin.supply, pin.request, pin.quantity)
+        if unused[key] > 0:
+            unused[key] -= 1
+        else:
+            out.append(
+                f"rule 7: pin (supply {_q(pin.supply)}, request {_q(pin.request)}, "
+                f"quantity {pin.quantity}) has no allocation of that pair and quantity"
+            )
+
+
 def check_plan(scenario: Scenario, plan: dict[str, Any]) -> CheckReport:
     """Check ``plan`` (the raw plan JSON object) against ``scenario``.
 
@@ -545,6 +574,7 @@ def check_plan(scenario: Scenario, plan: dict[str, Any]) -> CheckReport:
             w = values[a.request.id] = request_value(scenario, a.request)
         allocated += w * a.quantity
         effort += a.quantity * weights[a.supply.category] * km
+    _check_adjustments(scenario, ordered, out)
     carried, route_km = _check_routes(scenario, plan, allocs, out)
     # Summed in allocation order (not set order) so the float result is reproducible.
     delivered = sum(values[a.request.id] * a.quantity for a in ordered if a.id in carried)

@@ -42,3 +42,19 @@ class Forbidden(InputError):
 
 class NotFound(InputError):
     """No such object, or none the acting account may see (web: 404; CLI: exit 2)."""
+
+
+class FieldError(InputError):
+    """Invalid input in one field of a form (web: shown beside that field).
+
+    ``field`` names the field (``code``, ``email``…); ``code`` is a stable key of
+    the problem (``taken``, ``unknown_org``…) and ``params`` its values, so that an
+    interface can say it in the reader's language; ``str()`` is the English line
+    the command line prints (``field: message``).
+    """
+
+    def __init__(self, field: str, code: str, message: str, **params: object) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.code = code
+        self.params = params

@@ -12,8 +12,12 @@ solves and ``jessr export-scenario`` writes:
   allocated by a published batch is not open, so a later batch of the same date
   plans only what is still open);
 * volunteers: every active volunteer whose ``days`` is NULL (every day) or lists
-  the date (ISO) or its weekday (``mon`` … ``sun``);
-* categories: the database's catalogue; policy: the exchange format's defaults.
+  the date (ISO) or its weekday (``mon`` … ``sun``), unless it lists the date as
+  excluded (``!YYYY-MM-DD``);
+* categories: the database's catalogue; policy: the exchange format's defaults;
+* exclusions and pins: the coordinators' active adjustments of the date
+  (:func:`engine.adjustments.scenario_with_adjustments`; a pin that no longer
+  fits is left out and listed in :attr:`Snapshot.skipped`).
 
 Ids are ``ORG/REF`` (organization code, record ref); each list is sorted by id,
 so the same database state gives the same scenario, byte for byte.
@@ -29,6 +33,7 @@ from datetime import date, time
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from engine.adjustments import Skipped, scenario_with_adjustments
 from engine.models import Category as CategoryRow
 from engine.models import Organization, Request, Site, SupplyLot, Volunteer
 from engine.scenario.model import DAY_END, DAY_START, Category, Policy, Scenario
@@ -38,6 +43,7 @@ from engine.scenario.model import Volunteer as ScenarioVolunteer
 from engine.scenario.writer import scenario_to_dict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EXCLUDE = "!"  # prefix of a date the volunteer is not available on
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Snapshot:
     lot_ids: dict[str, int] = field(default_factory=dict)  # "ORG/REF" -> supply_lots.id
     request_ids: dict[str, int] = field(default_factory=dict)  # -> requests.id
     volunteer_ids: dict[str, int] = field(default_factory=dict)  # -> volunteers.id
+    skipped: tuple[Skipped, ...] = ()  # active pins the scenario could not hold
 
 
 def _minutes(value: time | None, default: int) -> int:
@@ -55,11 +62,18 @@ def _minutes(value: time | None, default: int) -> int:
 
 
 def available_on(days: list[str] | None, day: date) -> bool:
-    """True when a volunteer's ``days`` (NULL: every day) include ``day``."""
+    """True when a volunteer's ``days`` (NULL: every day) include ``day``.
+
+    An entry ``!YYYY-MM-DD`` excludes that date whatever else matches (a volunteer
+    who usually drives on Mondays says they cannot this Monday; written by
+    ``engine.availability``).
+    """
     if days is None:
         return True
-    wanted = {day.isoformat(), WEEKDAYS[day.weekday()]}
-    return any(str(d).strip().lower() in wanted for d in days)
+    entries = {str(d).strip().lower() for d in days}
+    if EXCLUDE + day.isoformat() in entries:
+        return False
+    return bool(entries & {day.isoformat(), WEEKDAYS[day.weekday()]})
 
 
 def snapshot(session: Session, day: date) -> Snapshot:
@@ -207,7 +221,8 @@ def snapshot(session: Session, day: date) -> Snapshot:
         volunteers=tuple(volunteers),
         policy=Policy(),
     )
-    return Snapshot(scenario, lot_ids, request_ids, volunteer_ids)
+    scenario, skipped = scenario_with_adjustments(session, scenario, lot_ids, request_ids)
+    return Snapshot(scenario, lot_ids, request_ids, volunteer_ids, skipped)
 
 
 def document_text(doc: object) -> str:

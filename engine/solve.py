@@ -21,6 +21,12 @@ allocations that fit it, as many as the fleet could carry in a day at most
 (:func:`_split`); what is beyond stays one unrouted allocation. Without
 volunteers there is one round: V is the exact optimum.
 
+A coordinator's adjustments travel in the scenario: its ``exclusions`` are
+never allocated (the matching bans exactly those pairs), its ``pins`` are
+allocations ``A1``..``Ak`` of exactly their pair and quantity, made before the
+matching allocates the rest and kept through both rounds (routed if a route
+can take them, else offered for collection like any unrouted allocation).
+
 Every tuning constant of the day is a field of :class:`engine.params.DayParams`.
 """
 
@@ -42,7 +48,7 @@ from engine.allocation import matching_problem
 from engine.dispatch import plan_routes, routing_problem
 from engine.params import DayParams
 from engine.scenario.errors import ScenarioError
-from engine.scenario.model import Scenario
+from engine.scenario.model import Scenario, pair_problems
 from engine.scenario.plan import Plan, PlanAllocation, Unmet, Unrouted
 from matching.geo import great_circle_km
 from routing.portfolio import to_steps
@@ -90,10 +96,54 @@ def allocate(
     params: DayParams = DEFAULT_PARAMS,
     executor: Executor | None = None,
 ) -> AllocationOutcome:
-    """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs."""
+    """Exact allocation (max V, then min E) avoiding the ``forbidden`` pairs.
+
+    The scenario's pins come first, as allocations ``A1``..``Ak`` of exactly their
+    pair and quantity (never split); the rest of the stock is allocated exactly to
+    the rest of the needs around them. Its exclusions are never allocated.
+    """
     question = matching_problem(scenario, forbidden)
-    result = _match(question, matching.MatchingParams(), executor)
-    return _assemble(scenario, question, result, params)
+    pinned = [
+        PlanAllocation(f"A{i + 1}", p.supply, p.request, p.quantity)
+        for i, p in enumerate(scenario.pins)
+    ]
+    if not pinned:
+        result = _match(question, matching.MatchingParams(), executor)
+        return _assemble(scenario, question, result, params)
+    taken = [(a.supply, a.request, a.quantity) for a in pinned]
+    result = _match(_residual(question, taken, forbidden), matching.MatchingParams(), executor)
+    return _assemble(scenario, question, _beside_pins(scenario, result), params, pinned)
+
+
+def _beside_pins(scenario: Scenario, result: matching.MatchingResult) -> matching.MatchingResult:
+    """``result`` (of the stock left after the pins) with truthful unmet reasons.
+
+    A lot the pins used up is absent from that residual question, so a need whose
+    only eligible lots were such lots comes back ``no_supply``; eligible stock did
+    exist (the pins took it): ``outcompeted``, as the format defines it.
+    """
+    pinned_units = Counter[str]()
+    for p in scenario.pins:
+        pinned_units[p.supply] += p.quantity
+    used_up = [s for s in scenario.supplies if pinned_units[s.id] >= s.quantity]
+    claims = [u for u in result.unmet if u.reason == matching.UnmetReason.NO_SUPPLY]
+    if not used_up or not claims:
+        return result
+    requests = {r.id: r for r in scenario.requests}
+    refuted = {
+        u.need
+        for u in claims
+        if any(
+            not pair_problems(scenario.date, scenario.policy, s, requests[u.need]) for s in used_up
+        )
+    }
+    if not refuted:
+        return result
+    unmet = tuple(
+        replace(u, reason=matching.UnmetReason.OUTCOMPETED) if u.need in refuted else u
+        for u in result.unmet
+    )
+    return replace(result, unmet=unmet)
 
 
 def _match(
@@ -113,18 +163,24 @@ def _assemble(
     question: matching.MatchingProblem,
     result: matching.MatchingResult,
     params: DayParams,
+    pinned: Sequence[PlanAllocation] = (),
 ) -> AllocationOutcome:
-    """Plan allocations (split to fit the largest vehicle), unmet needs and metrics."""
+    """Plan allocations (split to fit the largest vehicle), unmet needs and metrics.
+
+    ``pinned`` allocations come first, whole; ``result`` allocated what they left.
+    """
     overflow: set[str] = set()
-    trips = _fleet_trips(scenario, params)
-    allocations = _split(scenario, result.allocations, [], overflow, trips)
+    # The pinned loads take a trip each, as the kept loads of round 2 do.
+    trips = max(0, _fleet_trips(scenario, params) - len(pinned))
+    allocations = _split(scenario, result.allocations, list(pinned), overflow, trips)
     unmet = _unmet(question, allocations, result)
     unit_value = {n.id: question.value_per_unit(n) for n in question.needs}
     values = {a.id: unit_value[a.request] * a.quantity for a in allocations}
     metrics = {
         "allocated_value": sum(values.values()),
         "delivered_value": 0.0,
-        "effort_kg_km": result.metrics.effort_kg_km,
+        # The matching measured the effort of what it allocated, not of the pins.
+        "effort_kg_km": (_effort(scenario, allocations) if pinned else result.metrics.effort_kg_km),
         "route_km": 0.0,
     }
     plan = Plan(tuple(allocations), unmet=unmet, metrics=metrics)
@@ -269,8 +325,10 @@ def solve_scenario(
         scenario, alloc, (budget1, its1), params, progress, executor, _round(replay, "round1")
     )
     delivered = {sid for r in routed1.routes for s in r.stops for sid in s.deliveries}
-    fixed = [a for a in allocations if a.id in delivered]
-    undelivered = [a for a in allocations if a.id not in delivered]
+    # Pinned allocations (A1..Ak) stay whether or not round 1 carried them.
+    pinned = {a.id for a in allocations[: len(scenario.pins)]}
+    fixed = [a for a in allocations if a.id in delivered or a.id in pinned]
+    undelivered = [a for a in allocations if a.id not in delivered and a.id not in pinned]
     forbidden = frozenset((a.supply, a.request) for a in undelivered)
     outcome1 = SolveOutcome(
         plan1,

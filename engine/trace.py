@@ -25,8 +25,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access import Actor, require_org, require_role
 from engine.db.base import as_utc
-from engine.errors import InputError
+from engine.errors import InputError, NotFound
 from engine.models.audit import AuditEvent
 from engine.models.batches import Allocation, Batch
 from engine.models.people import Household, Volunteer
@@ -337,6 +338,35 @@ def trace_household(session: Session, key: bytes, identifier: str) -> Trace:
     return Trace("household", "(identifier not shown)", current, parts=parts)
 
 
+_TRACED = {"lot": SupplyLot, "request": Request}
+
+
+def find_record(session: Session, actor: Actor, kind: str, ref: str) -> int:
+    """The id of the lot or request ``ref`` (``ORG/REF``, or a REF unique across
+    organizations) within ``actor``'s scope; InputError when unknown or ambiguous."""
+    require_role(actor, "coordinator")
+    if kind not in _TRACED:
+        raise InputError(f"trace: expected lot or request, got {kind!r}")
+    row = _resolve(session, _TRACED[kind], kind, ref, None)
+    require_org(actor, row.org_id, kind)
+    return int(row.id)
+
+
+def trace_by_id(session: Session, actor: Actor, kind: str, record_id: int) -> Trace:
+    """The trace of lot or request ``record_id`` (the web's ``/trace/lot/<id>``);
+    :class:`NotFound` when there is none within ``actor``'s scope."""
+    require_role(actor, "coordinator")
+    if kind not in _TRACED:
+        raise NotFound(f"no such {kind}")
+    row = session.get(_TRACED[kind], record_id)
+    if row is None:
+        raise NotFound(f"no such {kind}")
+    require_org(actor, row.org_id, kind)
+    if kind == "request":
+        return _request_trace(session, row)
+    return trace_lot(session, f"{_org_code(session, row.org_id)}/{row.ref}")
+
+
 # A batch event lists every lot and request it touched; a trace of one record
 # shows how many, not thousands of ids (``--json`` keeps them whole).
 LONG_ITEMS = 8
@@ -405,4 +435,13 @@ def render(trace: Trace) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Trace", "TraceEvent", "render", "trace_household", "trace_lot", "trace_request"]
+__all__ = [
+    "Trace",
+    "TraceEvent",
+    "find_record",
+    "render",
+    "trace_by_id",
+    "trace_household",
+    "trace_lot",
+    "trace_request",
+]

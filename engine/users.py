@@ -1,4 +1,10 @@
-"""Services for user accounts (``jessr user add``) and password hashing (Argon2id)."""
+"""Services for user accounts (``jessr user add``, the admin pages) and password
+hashing (Argon2id).
+
+The functions taking an :class:`~engine.access.Actor` serve the web: they check the
+actor's role and report bad input as :class:`~engine.errors.FieldError` before
+writing through the same code as the command line.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.errors import ConflictError, InputError
+from engine.access import Actor, require_role
+from engine.errors import ConflictError, FieldError, InputError, NotFound
 from engine.models.people import ROLES, User, Volunteer
 from engine.models.reference import Organization
 from engine.organizations import get_organization
@@ -122,3 +129,93 @@ def add_user(
     session.flush()
     audit.record(session, actor, "user.add", "user", user.id, after=user_view(session, user))
     return user
+
+
+# -- the admin pages' services (an Actor, field errors)
+
+
+def list_users(
+    session: Session, actor: Actor, org: str | None = None, role: str | None = None
+) -> list[User]:
+    """Accounts (admin), by email; ``org`` (a code) and ``role`` narrow the list."""
+    require_role(actor, "admin")
+    query = select(User).order_by(User.email)
+    if org:
+        query = query.join(Organization, Organization.id == User.org_id).where(
+            Organization.code == org
+        )
+    if role:
+        query = query.where(User.role == role)
+    return list(session.execute(query).scalars())
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    """The account ``user_id`` (admin), else :class:`NotFound`."""
+    require_role(actor, "admin")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    email: str,
+    role: str,
+    org: str | None = None,
+    volunteer: str | None = None,
+    password: str | None = None,
+) -> User:
+    """Add an account (admin): the rules of :func:`add_user`, each broken one reported
+    as a field error (``email``, ``role``, ``org``, ``volunteer``, ``password``)."""
+    require_role(actor, "admin")
+    email = email.strip().lower()
+    org = org.strip() if org and org.strip() else None
+    volunteer = volunteer.strip() if volunteer and volunteer.strip() else None
+    password = password or None
+    if not EMAIL_PATTERN.match(email) or len(email) > 320:
+        raise FieldError("email", "bad_email", f"not an email address: {email!r}")
+    if role not in ROLES:
+        raise FieldError("role", "bad_role", f"expected one of {', '.join(ROLES)}, got {role!r}")
+    owner = None
+    if org is not None:
+        owner = session.execute(
+            select(Organization).where(Organization.code == org)
+        ).scalar_one_or_none()
+        if owner is None:
+            raise FieldError("org", "unknown_org", f"no organization {org!r}", value=org)
+    linked = None
+    if volunteer is not None:
+        if role != "volunteer":
+            raise FieldError(
+                "volunteer", "volunteer_only", "only a volunteer account is linked to a volunteer"
+            )
+        try:
+            linked = find_volunteer(session, volunteer, owner)
+        except InputError as exc:
+            raise FieldError(
+                "volunteer", "unknown_volunteer", str(exc).removeprefix("volunteer: "),
+                value=volunteer,
+            ) from None  # fmt: skip
+    elif role == "volunteer":
+        raise FieldError("volunteer", "volunteer_required", "a volunteer account needs ORG/REF")
+    if role in ("coordinator", "staff") and owner is None:
+        raise FieldError("org", "org_required", f"a {role} account belongs to an organization")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError(
+            "password", "short", f"at least {MIN_PASSWORD_LENGTH} characters",
+            min=MIN_PASSWORD_LENGTH,
+        )  # fmt: skip
+    if session.execute(select(User.id).where(User.email == email)).first() is not None:
+        raise FieldError("email", "email_taken", f"user {email} already exists", value=email)
+    if linked is not None:
+        taken = session.execute(select(User.email).where(User.volunteer_id == linked.id)).first()
+        if taken is not None:
+            raise FieldError(
+                "volunteer", "volunteer_taken", f"already has the account {taken.email}",
+                email=taken.email,
+            )  # fmt: skip
+    linked_org = session.get(Organization, linked.org_id) if linked is not None else None
+    ref = f"{linked_org.code}/{linked.ref}" if linked is not None and linked_org else None
+    return add_user(session, email, role, actor.label, org, ref, password)

@@ -71,6 +71,11 @@ class MatchingProblem:
     # volunteer can carry them today (route-aware allocation). Unmet reasons
     # still follow eligibility alone: a banned pair makes a need "outcompeted".
     forbidden: frozenset[tuple[str, str]] = frozenset()
+    # (lot id, need id) pairs a person excluded: never used either, and exactly these
+    # pairs. A ``forbidden`` pair bans the lot's whole group of interchangeable lots
+    # (what makes one undeliverable makes all undeliverable); an excluded lot is kept
+    # out of any group instead, so that the lots beside it stay available to the need.
+    excluded: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
         if not (self.max_distance_km > 0 and math.isfinite(self.max_distance_km)):

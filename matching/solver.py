@@ -150,10 +150,13 @@ def _lot_groups(problem: MatchingProblem, lot_idx: list[int]) -> list[list[int]]
     Merging them is exact (any split of a group's flow is equally good) and
     shrinks the model a lot, since donations sit in a few depots per organisation.
     """
-    groups: dict[tuple[float, float, frozenset[str] | None], list[int]] = {}
+    # A lot named in an excluded pair stays alone: its ban must not reach the others.
+    alone = {lot for lot, _ in problem.excluded}
+    groups: dict[tuple[float, float, frozenset[str] | None, str | None], list[int]] = {}
     for i in lot_idx:
         lot = problem.lots[i]
-        groups.setdefault((lot.lat, lot.lon, lot.regions), []).append(i)
+        key = (lot.lat, lot.lon, lot.regions, lot.id if lot.id in alone else None)
+        groups.setdefault(key, []).append(i)
     return list(groups.values())
 
 
@@ -221,19 +224,20 @@ def _category_arrays(
 def _forbidden_keys(
     problem: MatchingProblem, groups: list[list[int]], need_idx: list[int]
 ) -> np.ndarray:
-    """Banned (lot, need) pairs as sorted keys ``need * n_groups + group``.
+    """Banned (lot, need) pairs (forbidden or excluded) as sorted keys
+    ``need * n_groups + group``.
 
     A ban on one lot of a group bans the group: its lots are interchangeable
     (same place, category and restriction), so what makes one undeliverable
     makes all of them undeliverable.
     """
-    if not problem.forbidden:
+    if not problem.forbidden and not problem.excluded:
         return np.zeros(0, dtype=np.int64)
     group_of = {problem.lots[i].id: g for g, members in enumerate(groups) for i in members}
     local = {problem.needs[j].id: k for k, j in enumerate(need_idx)}
     keys = {
         local[n] * len(groups) + group_of[lot]
-        for lot, n in problem.forbidden
+        for lot, n in problem.forbidden | problem.excluded
         if lot in group_of and n in local
     }
     return np.array(sorted(keys), dtype=np.int64)

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.errors import ConflictError, Forbidden, InputError, NotFound
@@ -57,6 +58,15 @@ def init_app(app: Flask) -> None:
             response.headers["WWW-Authenticate"] = 'Bearer realm="jessr"'
             return response, code
         return answer(exc.code)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return answer(
+            400,
+            _(
+                "The form has expired or was not sent from this site. Reload the page and try again."  # noqa: E501
+            ),
+        )
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden) -> Any:

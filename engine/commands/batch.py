@@ -2,7 +2,9 @@
 
 ``batch run`` snapshots the date (one read), solves outside any transaction with
 the same :func:`engine.solve.solve_scenario` as ``jessr solve``, then stores the
-draft in one transaction (:func:`engine.batch.store_draft`). The default budget
+draft in one transaction (:func:`engine.batch.store_draft`): the code path of the
+web's background job too (:func:`engine.batch_run.run_batch`). The snapshot
+carries the coordinators' active adjustments of the date (exclusions and pins). The default budget
 is ``--iterations 1000``, not a time limit: an iteration-bounded solve is
 deterministic, so ``batch replay`` can reproduce the stored plan byte for byte
 on any machine, whatever its load.
@@ -91,46 +93,28 @@ def _params(ns: argparse.Namespace) -> Any:
 
 
 def _solve(scenario: Any, params: Any, workers: int, search_record: Any = None) -> Any:
-    """``solve_scenario`` as ``jessr solve`` runs it (a process pool of ``workers``).
+    """``solve_scenario`` as ``jessr solve`` runs it (:func:`engine.batch_run.solve`)."""
+    from engine.batch_run import solve
 
-    ``search_record`` (what a time-limited run's searches did) is handed back to the
-    solver when a batch stored one, so that the replay repeats those searches.
-    """
-    from engine.executors import process_pool
-    from engine.solve import solve_scenario
-
-    with process_pool(workers, routing=bool(scenario.volunteers)) as executor:
-        return solve_scenario(scenario, params, executor=executor, search_record=search_record)
+    return solve(scenario, params, workers, search_record)
 
 
 def _run(ns: argparse.Namespace) -> int:
-    from engine.batch import store_draft
-    from engine.commands._common import operation, run_operation
-    from engine.scenario.writer import plan_to_dict
-    from engine.snapshot import document_text, scenario_text, snapshot
+    from engine.batch_run import run_batch
+    from engine.commands._common import load_settings
+    from engine.db.session import open_database
 
     params = _params(ns)
-    with operation() as (settings, session):
-        snap = snapshot(session, ns.date)
-    text = scenario_text(snap.scenario)
-    outcome = _solve(snap.scenario, params, ns.workers)
-    plan_text = document_text(plan_to_dict(outcome.plan))
-    record = outcome.search_record
-
-    def work(settings: Any, session: Any) -> tuple[int, dict[str, Any]]:
-        batch = store_draft(
-            session,
-            snap,
-            text,
-            plan_text,
-            params,
-            settings.actor,
-            solve_seconds=outcome.seconds,
-            search_record=record,
+    settings = load_settings()
+    with open_database(settings) as database:
+        outcome = run_batch(database, ns.date, params, settings.actor, workers=ns.workers)
+    batch_id, metrics = outcome.batch_id, outcome.metrics
+    for s in outcome.skipped:
+        print(
+            f"jessr: note: the pin of {s.lot} to {s.request} (adjustment {s.adjustment_id}) "
+            f"was not applied: {s.reason}",
+            file=sys.stderr,
         )
-        return batch.id, dict(batch.metrics or {})
-
-    batch_id, metrics = run_operation(work, settings)
     if ns.json:
         print(json.dumps({"id": batch_id, "status": "draft", "metrics": metrics}, sort_keys=True))
     else:

@@ -54,6 +54,15 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _gunicorn_version() -> tuple[int, ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return tuple(int(p) for p in version("gunicorn").split(".")[:2] if p.isdigit())
+    except PackageNotFoundError:
+        return ()
+
+
 def _serve(ns: argparse.Namespace) -> int:
     """Check the database, then replace this process with gunicorn serving ``web.wsgi:app``.
 
@@ -91,6 +100,9 @@ def _serve(ns: argparse.Namespace) -> int:
         "-",
         "web.wsgi:app",
     ]
+    if _gunicorn_version() >= (27,):
+        # Its control socket would be written under $HOME; a server here needs none.
+        args.insert(-1, "--no-control-socket")
     if shutil.which(sys.executable) is None:  # pragma: no cover - always there
         print("jessr: serve: cannot find the Python interpreter", file=sys.stderr)
         return 2

@@ -14,8 +14,12 @@ def seed_reference(session: Session, actor: str) -> dict[str, int]:
     """Insert or update every region of ``data/regions`` and every catalogue category.
 
     Idempotent: returns how many rows of each table were added or changed, and
-    archives one ``reference.sync`` event when any were.
+    archives one ``reference.sync`` event when any were. A category an admin
+    added, changed or deleted (``engine.categories``) is left as they made it: the
+    shipped file does not overwrite the network's own catalogue.
     """
+    from engine.categories import managed_ids
+
     changed: dict[str, list[str]] = {"regions": [], "categories": []}
     known_regions = {r.code: r for r in session.execute(select(Region)).scalars()}
     for path in sorted((data_dir() / "regions").glob("*.json")):
@@ -39,7 +43,10 @@ def seed_reference(session: Session, actor: str) -> dict[str, int]:
                 continue
             changed["regions"].append(code)
     known_categories = {c.id: c for c in session.execute(select(Category)).scalars()}
+    managed = managed_ids(session)
     for cid, cat in default_categories().items():
+        if cid in managed:
+            continue
         values = {
             "unit": cat.unit,
             "weight_kg": cat.weight_kg,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ from engine.imports.places import locate
 from engine.imports.read import Table, read_table
 from engine.imports.records import Record
 from engine.imports.schemas import Kind
-from engine.imports.validate import DUPLICATE_WINDOW_DAYS, validate
+from engine.imports.validate import CATALOGUE, DUPLICATE_WINDOW_DAYS, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ def prepare(
     geocoder: Geocoder | None = None,
     duplicate_window_days: int = DUPLICATE_WINDOW_DAYS,
     today: date | None = None,
+    categories: Collection[str] | None = None,
 ) -> Prepared:
     """Read ``path``, validate it as ``kind`` and geocode its address-only rows.
 
@@ -47,12 +49,17 @@ def prepare(
     configured: every address-only row is then a bad row. A file whose header is
     wrong (issues at row 1) is not geocoded: it is refused anyway, and looking up
     thousands of addresses at the public service's one per second would only delay
-    the report.
+    the report. ``categories`` is the catalogue the ``category`` column is checked
+    against (the database's; ``None``: ``data/categories.json``).
     """
     table = read_table(path)
-    checked = validate(
-        kind, table, org=org, duplicate_window_days=duplicate_window_days, today=today
-    )
+    token = CATALOGUE.set(categories)
+    try:
+        checked = validate(
+            kind, table, org=org, duplicate_window_days=duplicate_window_days, today=today
+        )
+    finally:
+        CATALOGUE.reset(token)
     records = list(checked.records)
     issues = list(checked.issues)
     if not any(issue.row == 1 for issue in issues):

@@ -80,6 +80,7 @@ from engine.keys import check_household_key
 from engine.models import (
     AuditEvent,
     AuditHead,
+    Category,
     Household,
     Organization,
     Request,
@@ -145,6 +146,9 @@ def run_import(
     ``report.committed``, else rolls back.
     """
     today = today or date.today()
+    # Categories are checked against the database's catalogue, which holds the
+    # categories admins added (engine.categories) besides data/categories.json's.
+    catalogue = frozenset(session.execute(select(Category.id)).scalars())
     prepared = prepare(
         kind,
         path,
@@ -152,6 +156,7 @@ def run_import(
         geocoder=geocoder,
         duplicate_window_days=duplicate_window_days,
         today=today,
+        categories=catalogue,
     )
     if commit:
         from engine.db.session import begin_write

@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -210,9 +211,19 @@ def _regions(text: str) -> tuple[str, ...]:
     return tuple(sorted(set(codes)))
 
 
+# The catalogue the ``category`` column is checked against while a file is validated:
+# the database's when an import runs on one (``prepare(categories=...)``, the
+# categories an admin added included), else the shipped ``data/categories.json``.
+CATALOGUE: ContextVar[Collection[str] | None] = ContextVar("import_catalogue", default=None)
+
+
 def _category(text: str) -> str:
-    if text not in default_categories():
-        raise _Bad("unknown category (not in the catalogue data/categories.json)")
+    known = CATALOGUE.get()
+    if known is None:
+        if text not in default_categories():
+            raise _Bad("unknown category (not in the catalogue data/categories.json)")
+    elif text not in known:
+        raise _Bad("unknown category (not in the database's catalogue)")
     return text
 
 

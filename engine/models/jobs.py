@@ -41,3 +41,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Last sign of life of the process running the job: a queued or running job
+    # whose heartbeat is older than engine.jobs.STALE_SECONDS lost its runner.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Set while the job is queued or running, NULL after: the unique index lets one
+    # job at a time hold a key (a batch job holds "batch:<date>").
+    lock_key: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)

@@ -10,6 +10,7 @@ on construction too, so a scenario built in code meets the same rules and limits
 from engine.scenario.errors import Issue, ScenarioError
 from engine.scenario.model import (
     Category,
+    Pin,
     Policy,
     Request,
     Scenario,
@@ -20,6 +21,7 @@ from engine.scenario.model import (
 __all__ = [
     "Category",
     "Issue",
+    "Pin",
     "Policy",
     "Request",
     "Scenario",

@@ -13,6 +13,12 @@ held to the same contract as a file: an invalid value raises
 references (``requests[2] (id "R2"): duplicate id "R2" (first at requests[1])``).
 Numbers are stored as ``float`` (counts as ``int``), windows as tuples, ``regions`` as
 a frozenset and mappings read-only, whatever the caller passed.
+
+A scenario may also carry a coordinator's adjustments of the day (a project
+extension of the format, optional keys ``exclusions`` and ``pins``): supply–request
+pairs the plan must not use, and allocations it must contain. They are part of the
+scenario so that the stored scenario of a batch says everything its solve saw, and
+a replay or a check of the plan sees the same (``docs/batch.md``, "Adjustments").
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 from engine.scenario import rules
 from engine.scenario.errors import Issue, ScenarioError
+from matching.geo import great_circle_km
 
 DEFAULT_PRIORITY_WEIGHTS: Mapping[int, float] = MappingProxyType(
     {1: 1.0, 2: 2.0, 3: 4.0, 4: 8.0, 5: 16.0}
@@ -285,6 +292,111 @@ class Policy:
             _store(self, "priority_weights", MappingProxyType(weights))
 
 
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A pinned allocation: the plan must give ``quantity`` units of ``supply`` to
+    ``request``, as one allocation of exactly that quantity."""
+
+    supply: str
+    request: str
+    quantity: int
+
+    def __post_init__(self) -> None:
+        problems = [
+            Issue("pin", name, f"{name} {tail}")
+            for name, tail in (
+                ("supply", rules.text(self.supply)),
+                ("request", rules.text(self.request)),
+                ("quantity", rules.quantity(self.quantity)),
+            )
+            if tail is not None
+        ]
+        if problems:
+            raise ScenarioError(problems)
+        if type(self.quantity) is not int:
+            _store(self, "quantity", int(self.quantity))
+
+
+def pair_problems(day: date, policy: Policy, supply: Supply, request: Request) -> list[str]:
+    """Why (``supply``, ``request``) is not an eligible pair of the exchange format
+    (same category, not expired, the request's region allowed, within
+    ``max_distance_km``); empty when it is one."""
+    problems = []
+    if supply.category != request.category:
+        problems.append(f"categories differ ({supply.category} vs {request.category})")
+    if supply.expires is not None and supply.expires < day:
+        problems.append(f"the supply expired on {supply.expires.isoformat()}")
+    if supply.regions is not None and request.region not in supply.regions:
+        problems.append(f"region {request.region} is not among the supply's regions")
+    km = float(great_circle_km(supply.lat, supply.lon, request.lat, request.lon))
+    if km > policy.max_distance_km:
+        problems.append(f"{km:.1f} km apart, over max_distance_km {policy.max_distance_km:g}")
+    return problems
+
+
+def adjustment_problems(
+    day: date,
+    policy: Policy,
+    supplies: Sequence[Supply],
+    requests: Sequence[Request],
+    exclusions: frozenset[tuple[str, str]],
+    pins: Sequence[Pin],
+) -> list[Issue]:
+    """What is wrong with a scenario's exclusions and pins.
+
+    Both name a supply and a request of the scenario. A pin must be an eligible pair
+    that is not excluded, and the pins of a supply (of a request) must not add up to
+    more than its quantity: a plan honouring them must still be valid.
+    """
+    issues: list[Issue] = []
+    by_supply = {s.id: s for s in supplies}
+    by_request = {r.id: r for r in requests}
+    for index, (sid, rid) in enumerate(sorted(exclusions)):
+        where = f"exclusions[{index}]"
+        if sid not in by_supply:
+            issues.append(Issue(where, "supply", f"supply {rules.quote(sid)} is unknown"))
+        if rid not in by_request:
+            issues.append(Issue(where, "request", f"request {rules.quote(rid)} is unknown"))
+    given: dict[str, int] = {}
+    got: dict[str, int] = {}
+    for index, pin in enumerate(pins):
+        where = f"pins[{index}]"
+        supply, request = by_supply.get(pin.supply), by_request.get(pin.request)
+        if supply is None:
+            issues.append(Issue(where, "supply", f"supply {rules.quote(pin.supply)} is unknown"))
+        if request is None:
+            issues.append(Issue(where, "request", f"request {rules.quote(pin.request)} is unknown"))
+        if supply is None or request is None:
+            continue
+        if (pin.supply, pin.request) in exclusions:
+            issues.append(Issue(where, None, "pins a pair the scenario excludes"))
+        for problem in pair_problems(day, policy, supply, request):
+            issues.append(Issue(where, None, f"not an eligible pair: {problem}"))
+        given[pin.supply] = given.get(pin.supply, 0) + pin.quantity
+        got[pin.request] = got.get(pin.request, 0) + pin.quantity
+    for sid, units in given.items():
+        if units > by_supply[sid].quantity:
+            issues.append(
+                Issue(
+                    "pins",
+                    None,
+                    f"the pins take {units} units of supply {rules.quote(sid)}, "
+                    f"more than its {by_supply[sid].quantity}",
+                )
+            )
+    for rid, units in got.items():
+        if units > by_request[rid].quantity:
+            issues.append(
+                Issue(
+                    "pins",
+                    None,
+                    f"the pins give {units} units to request {rules.quote(rid)}, "
+                    f"more than its {by_request[rid].quantity}",
+                )
+            )
+    return issues
+
+
 _ID = operator.attrgetter("id")
 _CATEGORY = operator.attrgetter("category")
 
@@ -344,6 +456,10 @@ class Scenario:
     volunteers: tuple[Volunteer, ...] = ()
     policy: Policy = field(default_factory=Policy)
     version: int = 1
+    # A coordinator's adjustments (see the module docstring): (supply id, request id)
+    # pairs never to allocate, and allocations to keep.
+    exclusions: frozenset[tuple[str, str]] = frozenset()
+    pins: tuple[Pin, ...] = ()
 
     def __post_init__(self) -> None:
         issues: list[Issue] = []
@@ -399,7 +515,31 @@ class Scenario:
                 continue
             sections.append((kind, records))
         issues.extend(scenario_problems(categories, sections))
+        if not issues and (self.exclusions or self.pins):
+            issues.extend(self._adjustment_issues())
         if issues:
             raise ScenarioError(issues)
         if not isinstance(categories, MappingProxyType):
             _store(self, "categories", MappingProxyType(dict(categories)))
+
+    def _adjustment_issues(self) -> list[Issue]:
+        """Normalise ``exclusions`` and ``pins`` and report what is wrong with them."""
+        try:
+            pairs = frozenset((str(a), str(b)) for a, b in self.exclusions)
+        except (TypeError, ValueError):
+            return [
+                Issue(
+                    "scenario",
+                    "exclusions",
+                    "exclusions must be (supply id, request id) pairs, "
+                    f"got {rules.show(self.exclusions)}",
+                )
+            ]
+        pins = tuple(self.pins)
+        if not all(isinstance(p, Pin) for p in pins):
+            return [Issue("scenario", "pins", f"pins must be Pin records, got {rules.show(pins)}")]
+        _store(self, "exclusions", pairs)
+        _store(self, "pins", pins)
+        return adjustment_problems(
+            self.date, self.policy, self.supplies, self.requests, pairs, pins
+        )

@@ -35,6 +35,10 @@ Decisions where the spec leaves room (documented in the README):
 * ``policy.priority_weights`` may give any subset of the keys ``"1"``..``"5"``; the
   missing ones keep their defaults; any other key is an error.
 * unknown keys (top level, per record, in ``policy``) are ignored, as the spec says.
+* ``exclusions`` (``[{"supply", "request"}]``) and ``pins`` (``[{"supply", "request",
+  "quantity"}]``) are optional (absent or ``null``: none): a coordinator's adjustments,
+  a project extension (:mod:`engine.scenario.model`). They must name supplies and
+  requests of the scenario; a pin must be an eligible pair within the quantities.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from engine.scenario.model import (
     SUPPLY_RULES,
     VOLUNTEER_RULES,
     Category,
+    Pin,
     Policy,
     Request,
     Scenario,
@@ -345,6 +350,46 @@ def _parse_policy(doc: dict[str, Any], issues: list[Issue]) -> Policy:
         return Policy()
 
 
+def _parse_adjustments(
+    doc: dict[str, Any], source: str, issues: list[Issue]
+) -> tuple[frozenset[tuple[str, str]], tuple[Pin, ...]]:
+    """The optional ``exclusions`` and ``pins`` lists (checked against the records by
+    the :class:`Scenario` itself)."""
+    pairs: set[tuple[str, str]] = set()
+    pins: list[Pin] = []
+    for key in ("exclusions", "pins"):
+        raw = doc.get(key)
+        if raw is None:
+            continue
+        if not isinstance(raw, list):
+            issues.append(Issue(source, key, f"{key} must be a list, got {_got(raw)}"))
+            continue
+        for index, rec in enumerate(raw):
+            where = f"{key}[{index}]"
+            if not isinstance(rec, dict):
+                issues.append(Issue(where, None, f"must be an object, got {_got(rec)}"))
+                continue
+            fields = ("supply", "request", "quantity") if key == "pins" else ("supply", "request")
+            bad = False
+            for name in fields:
+                if name not in rec:
+                    issues.append(Issue(where, name, f"missing required field {_quote(name)}"))
+                    bad = True
+                    continue
+                rule = rules.quantity if name == "quantity" else rules.text
+                tail = rule(rec[name])
+                if tail is not None:
+                    issues.append(Issue(where, name, f"{name} {tail}"))
+                    bad = True
+            if bad:
+                continue
+            if key == "pins":
+                pins.append(Pin(rec["supply"], rec["request"], rec["quantity"]))
+            else:
+                pairs.add((rec["supply"], rec["request"]))
+    return frozenset(pairs), tuple(pins)
+
+
 def parse_scenario(doc: object, *, source: str = "scenario") -> Scenario:
     """Validate a decoded JSON document and build the frozen :class:`Scenario`.
 
@@ -435,6 +480,7 @@ def parse_scenario(doc: object, *, source: str = "scenario") -> Scenario:
         VOLUNTEER_RULES,
         issues,
     )
+    exclusions, pins = _parse_adjustments(doc, source, issues)
     if issues:
         raise ScenarioError(issues)
     return Scenario(
@@ -445,6 +491,8 @@ def parse_scenario(doc: object, *, source: str = "scenario") -> Scenario:
         volunteers=tuple(volunteers),
         policy=policy,
         version=version,
+        exclusions=exclusions,
+        pins=pins,
     )
 
 

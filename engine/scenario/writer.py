@@ -83,7 +83,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         if tuple(r.window) != whole_day:
             rec["window"] = [format_time(r.window[0]), format_time(r.window[1])]
         requests.append(rec)
-    return {
+    doc: dict[str, Any] = {
         "version": scenario.version,
         "date": scenario.date.isoformat(),
         "categories": [
@@ -119,6 +119,16 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
             "unit_minutes": _number(policy.unit_minutes),
         },
     }
+    # A coordinator's adjustments, only when there are some: a scenario without any
+    # is written (and hashed) exactly as before they existed.
+    if scenario.exclusions:
+        doc["exclusions"] = [{"supply": s, "request": r} for s, r in sorted(scenario.exclusions)]
+    if scenario.pins:
+        doc["pins"] = [
+            {"supply": p.supply, "request": p.request, "quantity": p.quantity}
+            for p in scenario.pins
+        ]
+    return doc
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

@@ -26,6 +26,10 @@ def _extracted(directory: Path) -> set[str]:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
 
 
+def _key(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 @pytest.mark.parametrize("directory", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 @pytest.mark.parametrize("lang", ["ar", "fr"])
 def test_catalogue_is_translated_and_compiled(directory: Path, lang: str) -> None:
@@ -47,8 +51,9 @@ def test_catalogue_is_translated_and_compiled(directory: Path, lang: str) -> Non
     assert mo_path.exists(), f"missing {mo_path.relative_to(ROOT)}: scripts/translations.sh compile"
     with mo_path.open("rb") as fh:
         compiled = read_mo(fh)
-    po_pairs = {(m.id, m.string) for m in catalog if m.id}
-    mo_pairs = {(m.id, m.string) for m in compiled if m.id}
+    # Plural entries: read_po gives tuples, read_mo lists.
+    po_pairs = {(_key(m.id), _key(m.string)) for m in catalog if m.id}
+    mo_pairs = {(_key(m.id), _key(m.string)) for m in compiled if m.id}
     assert po_pairs == mo_pairs, (
         f"{mo_path.relative_to(ROOT)} is stale: scripts/translations.sh compile"
     )

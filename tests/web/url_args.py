@@ -28,6 +28,7 @@ ARGS: dict[str, tuple[Getter, Getter | None]] = {
     "token": (lambda w: "not-a-real-token", None),
     "filename": (lambda w: "css/jessr.css", None),
     "batch_id": (lambda w: w.published_batch, None),
+    "job_id": (lambda w: w.batch_job, None),
     "lot_id": (_own("lot_id"), _other("lot_id")),
     "request_id": (_own("request_id"), _other("request_id")),
     "volunteer_id": (_own("volunteer_id"), _other("volunteer_id")),
@@ -35,4 +36,5 @@ ARGS: dict[str, tuple[Getter, Getter | None]] = {
     "site_id": (_own("site_id"), _other("site_id")),
     "user_id": (_own("user_id"), _other("user_id")),
     "org": (_own("org"), _other("org")),
+    "category_id": (lambda w: "food.basket", None),  # the catalogue is national
 }

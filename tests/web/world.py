@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.models import Allocation, Batch, SupplyLot, User, Volunteer
+from engine.models import Allocation, Batch, Job, SupplyLot, User, Volunteer
 from engine.models import Request as RequestRow
 from engine.users import hash_password
 from tests.platform import factories as f
@@ -37,6 +37,7 @@ class World:
     ids: dict[str, dict[str, int | str]] = field(default_factory=dict)  # ids["own"]["lot_id"]
     published_batch: int = 0
     draft_batch: int = 0
+    batch_job: int = 0  # a finished background run (the draft's)
 
     def email(self, role: str, side: str = "own") -> str:
         return self.emails[role if side == "own" else f"{role}-b"]
@@ -133,6 +134,20 @@ def build_world(database: TestDatabase) -> World:
             ids["user_id"] = s.execute(
                 select(User.id).where(User.email == world.email("staff", side))
             ).scalar_one()
+        job = Job(
+            kind="batch",
+            status="done",
+            progress=1.0,
+            message="done",
+            params={"date": NEXT_DAY.isoformat(), "iterations": 50, "seed": 0, "workers": 1},
+            result={"batch_id": world.draft_batch},
+            batch_id=world.draft_batch,
+            created_by=world.email("coordinator"),
+        )
+        s.add(job)
+        s.flush()
+        world.batch_job = job.id
+        s.commit()
     return world
 
 

@@ -1,4 +1,4 @@
-"""Admin pages."""
+"""The admin home: what each admin page is for."""
 
 from __future__ import annotations
 
