@@ -26,9 +26,12 @@ Linux routes all of ``127.0.0.0/8`` to itself), as each phone has its own: the
 sign-in form's limit per address (10 attempts a minute) then applies per user,
 as in the field, rather than to the whole load at once.
 
-Delivery marks go in ``Volunteer`` as a second task once the volunteer mark
-endpoint is in the URL map: POST a mark of one of the route's allocations with a
-fresh idempotency key (so a retried request applies once), named ``POST mark``.
+Delivery marks: a volunteer marks its route's deliveries in order (each one
+picked up, then each delivered) as its phone's script does — JSON to
+``/volunteer/marks`` with the page's CSRF token in ``X-CSRFToken`` and a fresh
+idempotency key — about once for every three route-page loads. Every fifth mark
+is sent a second time with the same key (a phone retrying after a lost answer):
+the server must answer it as the first (``replayed``), never apply it twice.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import json
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,8 @@ from requests.adapters import HTTPAdapter
 
 CONFIG: dict[str, Any] = json.loads(Path(os.environ["JESSR_BENCH_CONFIG"]).read_text())
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+ITEMS = re.compile(r'data-allocation="(\d+)" data-action="(pickup|delivery)" data-status="(\w+)"')
 ASSETS = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="(/static/[^"]+)"')
 _volunteers = itertools.cycle(CONFIG["volunteers"] or ["-"])
 _coordinators = itertools.cycle(CONFIG["coordinators"] or ["-"])
@@ -148,7 +154,22 @@ class Volunteer(HttpUser):
         page = self._route()
         for asset in sorted(set(ASSETS.findall(page))):  # the first visit's files
             self.client.get(asset, name="GET /static/… (first visit)")
+        self.marks = self._plan_marks(page)
+        self.sent = 0
         _signed_in()
+
+    def _plan_marks(self, page: str) -> list[tuple[str, int]]:
+        """The marks the route calls for, in the order a volunteer makes them."""
+        found = CSRF_META.search(page)
+        self.csrf = found[1] if found else ""
+        planned = sorted(
+            {
+                int(a)
+                for a, action, status in ITEMS.findall(page)
+                if action == "pickup" and status == "planned"
+            }
+        )
+        return [("picked_up", a) for a in planned] + [("delivered", a) for a in planned]
 
     def _route(self) -> str:
         with self.client.get(
@@ -161,9 +182,37 @@ class Volunteer(HttpUser):
                 response.failure(f"route page answered {_why(response)}")
             return response.text or ""
 
-    @task
+    @task(3)
     def route(self) -> None:
         self._route()
+
+    @task(1)
+    def mark(self) -> None:
+        if not self.marks or not self.csrf:
+            return  # a route with nothing left to mark (or a page without marks)
+        kind, allocation = self.marks.pop(0)
+        body = {
+            "allocation": allocation,
+            "kind": kind,
+            "idempotency_key": str(uuid.uuid4()),
+            "date": CONFIG["date"],
+        }
+        self.sent += 1
+        tries = [("POST /volunteer/marks (mark)", False)]
+        if self.sent % 5 == 0:
+            tries.append(("POST /volunteer/marks (same key again)", True))
+        for name, replay in tries:
+            with self.client.post(
+                "/volunteer/marks",
+                json=body,
+                headers={"X-CSRFToken": self.csrf},
+                name=name,
+                catch_response=True,
+            ) as response:
+                if response.status_code != 200:
+                    response.failure(f"{kind} of {allocation} answered {_why(response)}")
+                elif bool(response.json().get("replayed")) != replay:
+                    response.failure(f"{kind} of {allocation}: replayed should be {replay}")
 
 
 class Coordinator(HttpUser):

@@ -25,8 +25,8 @@ Locust is the ``bench`` extra (``pip install -e '.[bench]'``); it may also live 
 another environment: ``--locust PATH`` (default: ``python -m locust`` when
 importable here, else ``locust`` on PATH).
 
-Delivery marks are not measured yet: the volunteer mark endpoint is not in this
-checkout's URL map (see the locustfile's docstring for where it goes).
+A volunteer's delivery marks go to ``/volunteer/marks`` as its phone's script
+sends them (JSON, a fresh idempotency key, a retry now and then with the same key).
 """
 
 from __future__ import annotations
@@ -365,7 +365,10 @@ def render(result: dict[str, Any]) -> str:
         f"{result['volunteer_users']} simulated volunteers (one per routed volunteer "
         f"account, each reopening its route page every 10–30 s) and "
         f"{result['coordinator_users']} coordinators (every coordinator page without "
-        f"URL arguments in turn, one every 5–15 s). Each simulated user signs in through "
+        f"URL arguments in turn, one every 5–15 s). A volunteer marks its deliveries in "
+        "order (picked up, then delivered; JSON with a fresh idempotency key) about once "
+        "per three page loads, every fifth mark sent twice with its key (a retry: it must "
+        "be answered as replayed). Each simulated user signs in through "
         "the form from a loopback address of its own and makes its first visit (the "
         "route page with its CSS and JS), then the load runs steady.",
         "",
@@ -403,10 +406,9 @@ def render(result: dict[str, Any]) -> str:
         f"({size['files']} files) = **{size['total'] / 1024:.1f} KiB** as `jessr serve` "
         f"sends it, {size['gzip'] / 1024:.1f} KiB gzip-compressed (behind a proxy that "
         "compresses); CSS and JS are cached after the first visit.",
-        "",
-        "Not measured yet: a delivery mark (the volunteer mark endpoint was not in "
-        "this checkout's URL map; the locustfile has the place for it).",
     ]
+    if not any(row["name"].startswith("POST /volunteer/marks") for row in result["stats"]):
+        lines += ["", "No delivery mark was measured: the route pages offered none to make."]
     if ns.get("note"):
         lines += ["", str(ns["note"])]
     lines += [end]

@@ -7,9 +7,10 @@ The pages are found by their stable hooks, which their blueprints keep:
 
 - admin imports: ``#import-form`` (kind select ``name=kind``, a file input),
   ``#import-errors`` (the rows refused), ``#import-commit`` (the form applying it);
-- the coordinator's batch: the history page ``/coordinator/batches/`` holds
-  ``#batch-run`` (a form running the day's batch; a date input ``name=date``),
-  the draft's review page holds ``#batch-publish`` (the form publishing it);
+- the coordinator's batch: a page of ``/coordinator/`` holds ``form.run-form``
+  (the day's batch: ``name=date``, ``name=iterations``), its job page
+  ``#job-review-link`` once the draft is made, the draft's review page
+  ``form.publish``;
 - the volunteer's route ``/volunteer/?date=D``: ``[data-allocation]`` items,
   ``button[data-mark="delivered"]`` (and the pick-up mark), ``#sync-status``
   (``data-state``: ``pending``/``offline`` while a mark waits to be sent).
@@ -248,9 +249,9 @@ def test_an_admin_uploads_a_file_with_an_error_then_the_fixed_file(
 def test_a_coordinator_runs_reviews_and_publishes_a_batch(
     journey: Journey, server_factory: Callable[[], WorldServer], flask_app: Any
 ) -> None:
-    url = _find_page(journey, flask_app, "coordinator", "/coordinator/", "#batch-run")
+    url = _find_page(journey, flask_app, "coordinator", "/coordinator/", "form.run-form")
     if url is None:
-        waiting_for("the coordinator's batch run form (#batch-run)")
+        waiting_for("the coordinator's batch run form (form.run-form)")
     server = server_factory()
     page = journey.page(server=server)
     accept_dialogs(page)
@@ -264,16 +265,21 @@ def test_a_coordinator_runs_reviews_and_publishes_a_batch(
 
     try:
         page.goto(str(url))
-        form = page.locator("#batch-run")
-        date_input = form.locator("input[name=date]")
-        if date_input.count():
-            date_input.fill(day.isoformat())
+        form = page.locator("form.run-form").first
+        form.locator("input[name=date]").fill(day.isoformat())
+        iterations = form.locator("input[name=iterations]")
+        if iterations.count():
+            iterations.fill("50")  # a small day: the journey, not the solver, is tested
         journey.shot(page, "run-form")
         form.locator("button[type=submit]").click()
         journey.shot(page, "running")
         draft = eventually(lambda: batch_of("draft"), 180, f"a draft batch of {day}")
-        publish = page.locator("#batch-publish")
-        publish.wait_for(timeout=60_000)  # the progress page leads to the review
+        review = page.locator("#job-review-link")
+        review.wait_for(timeout=60_000)  # the job page offers the review when done
+        journey.shot(page, "job-done")
+        review.click()
+        publish = page.locator("form.publish")
+        publish.wait_for()
         journey.shot(page, "review")
         assert batch_of("published") is None
         publish.locator("button[type=submit]").click()
