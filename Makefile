@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 OUT    := out
 SHARED ?= ../shared/benchmarks
 
-.PHONY: install demo demo-file test test-fast bench bench-routing lint clean
+.PHONY: install demo demo-file test test-fast test-browser bench bench-routing bench-web lint clean
 
 install: $(STAMP)
 
@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml scripts/bootstrap_venv.sh
 	$(BIN)/python -m routing.backends.ruin
 	touch $@
 
-# A fresh SQLite database under var/, a Tunisian day imported, batched, published,
-# delivered in part, verified and traced (engine/demo.py; every step a jessr command).
+# A fresh SQLite database under var/, a Tunisian day (today) imported, batched,
+# published, delivered in part, verified and traced (engine/demo.py; every step a
+# jessr command); then one account per role is printed and the web interface served
+# on http://127.0.0.1:5000 until Ctrl-C (JESSR_DEMO_NO_SERVE=1: stop before serving).
 demo: install
 	$(BIN)/python -m engine.demo
 
@@ -40,6 +42,10 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
+# The browser journeys alone (Playwright on Debian's chromium: apt-get install chromium).
+test-browser: install
+	$(BIN)/python -m pytest tests/web/browser
+
 # Allocation: the generator's days, then dense days (few categories, lots within
 # reach of many households) against one plain min-cost flow over every pair.
 bench: install
@@ -51,6 +57,11 @@ bench-routing: install
 	$(BIN)/python -m bench.routing_report $(SHARED) --out BENCHMARKS.md
 	$(BIN)/python -m bench.days --out BENCHMARKS.md
 	$(BIN)/python -m bench.national --out BENCHMARKS.md
+
+# The web interface under load: 200 volunteers and 20 coordinators against jessr serve
+# on PostgreSQL (127.0.0.1:5432), 60 s of steady load after the sign-in rush.
+bench-web: install
+	$(BIN)/python -m bench.web_load --out BENCHMARKS.md
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ process, in the working directory), and printed with a short header:
 2. write the day's import files (:mod:`engine.demo_data`) under ``var/demo/`` and
    ``jessr import`` them with ``--commit``: organizations, sites, inventory,
    requests, volunteers;
-3. ``jessr user add`` an admin and a coordinator;
+3. ``jessr user add`` an admin, a coordinator and a staff member;
 4. ``jessr batch run --date D --iterations N --json``, then ``jessr batch publish``;
 5. read the published plan (``jessr batch show ID --plan``), take the route with the
    most deliveries, give its volunteer an account, and record what the volunteer
@@ -16,7 +16,16 @@ process, in the working directory), and printed with a short header:
    baskets delivered, one door where nobody was home;
 6. ``jessr audit verify`` and ``jessr audit head``;
 7. ``jessr batch show ID`` (the summary) and ``jessr trace request ORG/REF`` of a
-   delivered request.
+   delivered request;
+8. the web interface: print one account per role (admin, coordinator, staff, and
+   the volunteer of step 5, whose route is on the published day), all with the
+   password ``jessr-demo``, then ``jessr serve`` on http://127.0.0.1:5000 in the
+   foreground until Ctrl-C (``--no-serve`` or ``JESSR_DEMO_NO_SERVE=1``: print the
+   accounts and stop).
+
+The day is today by default, so that the volunteer's page (``/volunteer/``, the
+route of today) shows the route at once; for another ``--date`` the demo prints
+the ``/volunteer/?date=D`` link.
 
 The demo always works on the SQLite file ``var/jessr.db`` under the working
 directory: ``JESSR_DATABASE_URL`` is removed from the commands' environment, so a
@@ -25,7 +34,8 @@ configured production database is never touched (nor deleted). The household key
 
 A failing step stops the demo with that command's exit status (its message is on
 stderr). Entry point: ``python -m engine.demo [--workdir DIR] [--date D]
-[--requests N] [--supplies N] [--volunteers N] [--seed N] [--iterations N]``.
+[--requests N] [--supplies N] [--volunteers N] [--seed N] [--iterations N]
+[--port N] [--no-serve]``.
 """
 
 from __future__ import annotations
@@ -48,6 +58,9 @@ from engine.demo_data import DemoDay, write_demo_day
 DEMO_PASSWORD = "jessr-demo"  # the demo accounts' password (for the web pages)
 ADMIN = "admin@jessr.example"
 COORDINATOR = ("coordination@crt.example", "crt")
+STAFF = ("accueil@crt.example", "crt")
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 5000
 DELIVERED = 2  # deliveries reported done; one more is reported failed
 FAILED_REASON = "nobody home"
 
@@ -87,6 +100,8 @@ class Demo:
         out: TextIO | None = None,
         environ: Mapping[str, str] | None = None,
         command: Sequence[str] | None = None,
+        serve: bool = False,
+        port: int = DEMO_PORT,
     ) -> None:
         self.workdir = Path(workdir).resolve()
         self.day = day
@@ -98,7 +113,11 @@ class Demo:
         self.ignored_url = env.pop("JESSR_DATABASE_URL", None)
         self.env = env
         self.command = list(command) if command is not None else _jessr_command()
+        self.serve_after = serve
+        self.port = port
         self.steps = 0
+        self.volunteer_email: str | None = None
+        self.volunteer_ref: str | None = None
 
     # -- output and commands
 
@@ -199,21 +218,21 @@ class Demo:
             self.jessr("import", kind.value, str(path.relative_to(self.workdir)), "--commit")
 
     def add_staff(self) -> None:
-        """An admin and a coordinator of the Red Crescent."""
+        """An admin, a coordinator and a staff member of the Red Crescent."""
         self.header(f"Accounts (demo password: {DEMO_PASSWORD})")
         self.jessr("user", "add", ADMIN, "--role", "admin", "--password-stdin", stdin=DEMO_PASSWORD)
-        email, org = COORDINATOR
-        self.jessr(
-            "user",
-            "add",
-            email,
-            "--role",
-            "coordinator",
-            "--org",
-            org,
-            "--password-stdin",
-            stdin=DEMO_PASSWORD,
-        )
+        for role, (email, org) in (("coordinator", COORDINATOR), ("staff", STAFF)):
+            self.jessr(
+                "user",
+                "add",
+                email,
+                "--role",
+                role,
+                "--org",
+                org,
+                "--password-stdin",
+                stdin=DEMO_PASSWORD,
+            )
 
     def run_batch(self) -> str:
         """Run the day's batch; its id."""
@@ -255,6 +274,7 @@ class Demo:
         volunteer, chosen, request_of = choose_deliveries(plan)
         org, _, ref = volunteer.partition("/")
         email = f"{ref.lower()}@{org}.example"
+        self.volunteer_email, self.volunteer_ref = email, volunteer
         self.say(f"route of volunteer {volunteer}: {len(chosen)} deliveries reported")
         self.jessr(
             "user",
@@ -299,6 +319,50 @@ class Demo:
         self.header(f"The story of request {request}")
         self.jessr("trace", "request", request)
 
+    @property
+    def base_url(self) -> str:
+        """Where ``jessr serve`` answers."""
+        return f"http://{DEMO_HOST}:{self.port}"
+
+    def web(self) -> int:
+        """Print one account per role; serve the web interface until Ctrl-C (when asked)."""
+        self.header(f"The web interface: one account per role, password {DEMO_PASSWORD}")
+        volunteer = self.volunteer_email or "(none: no route)"
+        route = "/volunteer/" if self.day == date.today() else f"/volunteer/?date={self.day}"
+        rows = [
+            ("admin", ADMIN, "every organization, imports, archive"),
+            ("coordinator", COORDINATOR[0], f"runs and publishes the batch ({COORDINATOR[1]})"),
+            ("staff", STAFF[0], f"registers requests and donations ({STAFF[1]})"),
+            ("volunteer", volunteer, f"route of {self.volunteer_ref} on {self.day} ({route})"),
+        ]
+        for role, email, what in rows:
+            self.say(f"  {role:<12} {email:<28} {what}")
+        self.say(f"Sign in at {self.base_url}/login; the volunteer's route: {self.base_url}{route}")
+        if not self.serve_after:
+            self.say(f"(not serving; start it with `jessr serve --port {self.port}` here)")
+            return 0
+        self.say("Serving until Ctrl-C.")
+        args = ["serve", "--host", DEMO_HOST, "--port", str(self.port)]
+        self.say("$ jessr " + shlex.join(args))
+        try:
+            process = subprocess.Popen([*self.command, *args], cwd=self.workdir, env=self.env)
+        except OSError as exc:
+            raise DemoFailed(f"cannot run jessr: {exc}") from None
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached gunicorn too (same process group): let it stop cleanly.
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                code = process.wait()
+            self.say("\nthe demo server stopped")
+            return 0
+        if code != 0:
+            raise DemoFailed(f"`jessr {shlex.join(args)}` failed (exit {code})", code)
+        return 0
+
     def run(self) -> int:
         """Every step in order; 0, or the failing command's exit status."""
         started = time.monotonic()
@@ -313,15 +377,15 @@ class Demo:
             request = self.deliveries(batch)
             self.verify()
             self.summary(batch, request)
+            self.say(
+                f"\nThe day took {time.monotonic() - started:.0f} s. It is in "
+                f"{self.database.relative_to(self.workdir)}; try `jessr batch list`, "
+                f"`jessr trace request {request}`."
+            )
+            return self.web()
         except DemoFailed as exc:
             self.say(f"\ndemo stopped: {exc}")
             return exc.code or 1
-        self.say(
-            f"\nDone in {time.monotonic() - started:.0f} s. The day is in "
-            f"{self.database.relative_to(self.workdir)}; try `jessr batch list`, "
-            f"`jessr trace request {request}`."
-        )
-        return 0
 
 
 def choose_deliveries(plan: Mapping[str, Any]) -> tuple[str, list[str], dict[str, str]]:
@@ -359,7 +423,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--volunteers", type=positive_int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--iterations", type=positive_int, default=1000)
+    parser.add_argument(
+        "--port", type=positive_int, default=DEMO_PORT, help="the web server's port (5000)"
+    )
+    parser.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="print the accounts and stop (also JESSR_DEMO_NO_SERVE=1)",
+    )
     ns = parser.parse_args(argv)
+    serve = not (ns.no_serve or os.environ.get("JESSR_DEMO_NO_SERVE") == "1")
     demo = Demo(
         ns.workdir,
         day=ns.date or date.today(),
@@ -368,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         volunteers=ns.volunteers,
         seed=ns.seed,
         iterations=ns.iterations,
+        serve=serve,
+        port=ns.port,
     )
     try:
         return demo.run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,7 +39,10 @@ def _environ(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.pop("JESSR_DATABASE_URL", None)
-    env.update({"JESSR_HOUSEHOLD_KEY": "demo-test-key", "JESSR_ACTOR": "test"}, **extra)
+    env.update(
+        {"JESSR_HOUSEHOLD_KEY": "demo-test-key", "JESSR_ACTOR": "test", "JESSR_DEMO_NO_SERVE": "1"},
+        **extra,
+    )
     return env
 
 
@@ -111,7 +115,11 @@ def test_first_steps_fresh_database_and_accounts(
         )
         assert session.scalar(select(func.count()).select_from(Site)) == len(tables[Kind.SITES])
         roles = {email: role for email, role in session.execute(select(User.email, User.role))}
-    assert roles == {"admin@jessr.example": "admin", "coordination@crt.example": "coordinator"}
+    assert roles == {
+        "admin@jessr.example": "admin",
+        "coordination@crt.example": "coordinator",
+        "accueil@crt.example": "staff",
+    }
 
 
 def test_a_failing_command_stops_the_demo_with_its_status(
@@ -199,6 +207,7 @@ def test_the_demo_speaks_the_spec_command_lines(
         "import volunteers var/demo/volunteers.csv --commit",
         "user add admin@jessr.example --role admin --password-stdin",
         "user add coordination@crt.example --role coordinator --org crt --password-stdin",
+        "user add accueil@crt.example --role staff --org crt --password-stdin",
         "batch run --date 2026-11-28 --iterations 40 --seed 7 --json",
         "batch publish 12",
         "batch show 12 --plan",
@@ -217,8 +226,44 @@ def test_the_demo_speaks_the_spec_command_lines(
     assert {stdin for _, stdin in calls if stdin is not None} == {DEMO_PASSWORD}
     out = capsys.readouterr().out
     assert "draft batch 12 (draft): delivered_value 9.5" in out
-    assert out.count("\n== ") == 10  # every step has its header
+    assert out.count("\n== ") == 11  # every step has its header
     assert "ok: trace request crt/R00003" in out  # the commands' output is shown
+    # The last step lists one account per role, the volunteer with its route's link.
+    web = out.split("The web interface")[1]
+    for role, email in (
+        ("admin", "admin@jessr.example"),
+        ("coordinator", "coordination@crt.example"),
+        ("staff", "accueil@crt.example"),
+        ("volunteer", "v002@scouts.example"),
+    ):
+        assert re.search(rf"^  {role} +{re.escape(email)} ", web, re.M), web
+    assert "/volunteer/?date=2026-11-28" in web
+    assert "not serving" in web
+
+
+def test_the_demo_ends_serving_the_web_interface(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "fake_jessr.py"
+    fake.write_text(f"PLAN = {PLAN!r}\n" + FAKE_JESSR, encoding="utf-8")
+    demo = Demo(
+        tmp_path / "work",
+        day=date.today(),
+        requests=30,
+        supplies=6,
+        volunteers=2,
+        iterations=40,
+        environ=_environ(),
+        command=[sys.executable, str(fake)],
+        serve=True,
+        port=5123,
+    )
+    assert demo.run() == 0
+    calls = [json.loads(line)[0] for line in Path(f"{fake}.log").read_text().splitlines()]
+    assert " ".join(calls[-1]) == "serve --host 127.0.0.1 --port 5123"
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:5123/login" in out
+    assert "http://127.0.0.1:5123/volunteer/" in out and "?date=" not in out  # today's route
 
 
 @pytest.mark.slow
@@ -227,6 +272,7 @@ def test_the_whole_demo_on_a_small_day(tmp_path: Path) -> None:
     if missing:
         pytest.skip(f"jessr lacks the commands the demo runs: {', '.join(missing)}")
     args = ["--workdir", str(tmp_path), "--date", DAY.isoformat(), "--iterations", "50"]
+    args.append("--no-serve")
     size = ["--requests", "200", "--supplies", "40", "--volunteers", "12"]
     done = subprocess.run(
         [sys.executable, "-m", "engine.demo", *args, *size],
@@ -252,6 +298,7 @@ def test_the_whole_demo_on_a_small_day(tmp_path: Path) -> None:
     assert kinds.count("picked_up") == 3
     assert kinds.count("delivered") == DELIVERED and kinds.count("failed") == 1
     assert statuses.count("delivered") == DELIVERED and statuses.count("failed") == 1
+    _accounts_sign_in(tmp_path, published[0].id)
 
     verify = subprocess.run(
         [sys.executable, "-m", "engine.cli", "audit", "verify"],
@@ -262,3 +309,43 @@ def test_the_whole_demo_on_a_small_day(tmp_path: Path) -> None:
         check=False,
     )
     assert verify.returncode == 0, verify.stderr
+
+
+def _accounts_sign_in(workdir: Path, batch: int) -> None:
+    """One account per role, each signing in to the web interface with the demo password;
+    the volunteer's holds a route on the published day and sees it."""
+    from engine.config import Settings
+    from web import create_app
+
+    with _session(workdir) as session:
+        users = {u.role: u for u in session.scalars(select(User))}
+        assert set(users) == {"admin", "coordinator", "staff", "volunteer"}
+        volunteer_id = users["volunteer"].volunteer_id
+        assert volunteer_id is not None
+        routed = session.scalar(
+            select(func.count())
+            .select_from(Allocation)
+            .where(Allocation.batch_id == batch, Allocation.volunteer_id == volunteer_id)
+        )
+        assert routed
+    env = {**_environ(), "JESSR_SECRET_KEY": "demo-test-secret", "JESSR_SECURE_COOKIES": "0"}
+    settings = Settings.from_env(env, cwd=workdir)
+    app = create_app(
+        settings, {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    )
+    try:
+        homes = {
+            "admin": "/admin/",
+            "coordinator": "/coordinator/",
+            "staff": "/coordinator/",
+            "volunteer": "/volunteer/",
+        }
+        for role, user in users.items():
+            client = app.test_client()
+            response = client.post("/login", data={"email": user.email, "password": DEMO_PASSWORD})
+            assert response.status_code == 302, (role, response.status_code)
+            assert response.headers["Location"] == homes[role]
+            page = client.get(homes[role] + (f"?date={DAY}" if role == "volunteer" else ""))
+            assert page.status_code == 200, (role, page.status_code)
+    finally:
+        app.extensions["jessr.database"].close()

@@ -46,7 +46,10 @@ def _safe_next(target: str | None, role: str) -> str:
 
 
 def _sign_in(user: User, how: str) -> None:
-    """A fresh session: whatever the cookie held before sign-in is dropped."""
+    """A fresh session: whatever the cookie held before sign-in is dropped, and a
+    session it held (a link opened in a browser already signed in) is ended."""
+    if current_user.is_authenticated and current_user.token:
+        accounts.end_session(db_session(), current_user.token, reason="replaced")
     lang = session.get("lang")
     session.clear()
     token = accounts.start_session(db_session(), user, how)
