@@ -21,21 +21,35 @@
     if (!source) { return; }
     var data;
     try { data = JSON.parse(source.textContent); } catch (e) { return; }
-    var map = L.map(element, { scrollWheelZoom: false, attributionControl: !!data.tiles });
+    var map = L.map(element, {
+      scrollWheelZoom: false, attributionControl: !!data.tiles, zoomControl: false
+    });
+    /* The zoom buttons' titles in the page's language (Leaflet's are English). */
+    L.control.zoom({
+      zoomInTitle: element.getAttribute("data-zoom-in") || "+",
+      zoomOutTitle: element.getAttribute("data-zoom-out") || "-"
+    }).addTo(map);
     if (data.tiles) {
       L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.attribution || "" }).addTo(map);
     } else {
       element.classList.add("no-tiles");
     }
     var bounds = [];
+    function finite(p) {
+      return p && isFinite(p[0]) && isFinite(p[1]) && p[0] !== null && p[1] !== null;
+    }
     (data.lines || []).forEach(function (line) {
-      if (!line.points || line.points.length < 2) { return; }
-      var poly = L.polyline(line.points, { color: line.color || "#0b5d4b", weight: 4, opacity: 0.85 });
+      var points = (line.points || []).filter(finite);
+      if (points.length < 2) { return; }
+      var poly = L.polyline(points, { color: line.color || "#0b5d4b", weight: 4, opacity: 0.85 });
       if (line.label) { poly.bindTooltip(line.label); }
       poly.addTo(map);
-      line.points.forEach(function (p) { bounds.push(p); });
+      points.forEach(function (p) { bounds.push(p); });
     });
     (data.stops || []).forEach(function (stop) {
+      /* A stop without a place (a household outside its contact window) is listed
+         on the page, not drawn. */
+      if (!finite([stop.lat, stop.lon])) { return; }
       var colour = stop.color || KIND_COLOURS[stop.kind] || "#1b1f24";
       var marker = L.circleMarker([stop.lat, stop.lon], {
         radius: stop.kind === "home" ? 6 : 9, color: "#ffffff", weight: 2,
@@ -46,6 +60,9 @@
       marker.addTo(map);
       bounds.push([stop.lat, stop.lon]);
     });
+    /* A map laid out while hidden has no size yet: fitting bounds then divides by
+       zero (NaN centre); measure again once the page is laid out. */
+    map.invalidateSize();
     if (bounds.length === 1) {
       map.setView(bounds[0], 14);
     } else if (bounds.length > 1) {
