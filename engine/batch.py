@@ -136,6 +136,7 @@ def store_draft(
     *,
     solve_seconds: float | None = None,
     search_record: Any = None,
+    scale_out: Mapping[str, Any] | None = None,
 ) -> Batch:
     """Store a solved day as the date's draft, superseding its previous draft.
 
@@ -157,6 +158,8 @@ def store_draft(
     }
     if solve_seconds is not None:
         metrics["solve_seconds"] = round(solve_seconds, 3)
+    if scale_out is not None:  # where the parts ran, and the late ones (engine.remote)
+        metrics["scale_out"] = dict(scale_out)
     unrouted = Counter(r["unrouted_reason"] for r in rows if r["unrouted_reason"] is not None)
     if unrouted:
         metrics["for_collection_reasons"] = dict(sorted(unrouted.items()))

@@ -38,21 +38,51 @@ def solve(
     workers: int,
     search_record: Mapping[str, Any] | None = None,
     progress: Stage | None = None,
+    *,
+    broker_url: str | None = None,
+    label: str = "solve",
 ) -> Any:
-    """``solve_scenario`` as ``jessr solve`` runs it (a process pool of ``workers``).
+    """``solve_scenario`` as ``jessr solve`` runs it: on Celery workers or a local pool.
 
-    ``search_record`` (what a time-limited run's searches did) is handed back to the
-    solver when a batch stored one, so that the replay repeats those searches. The
-    pool is made only where forking is safe (:func:`engine.executors.process_pool`):
-    in a web server's thread the solve runs in-process.
+    With ``broker_url`` the parts go to ``jessr worker`` processes
+    (:func:`engine.executors.solver_executor`), else to a process pool of
+    ``workers``, made only where forking is safe: in a web server's thread the
+    solve runs in-process. ``search_record`` (what a time-limited run's searches
+    did) is handed back to the solver when a batch stored one, so that the replay
+    repeats those searches. The outcome's ``scale_out`` says where the parts ran.
     """
-    from engine.executors import process_pool
+    return solve_with_report(
+        scenario, params, workers, search_record, progress, broker_url=broker_url, label=label
+    )[0]
+
+
+def solve_with_report(
+    scenario: Any,
+    params: DayParams,
+    workers: int,
+    search_record: Mapping[str, Any] | None = None,
+    progress: Stage | None = None,
+    *,
+    broker_url: str | None = None,
+    label: str = "solve",
+) -> tuple[Any, dict[str, Any]]:
+    """:func:`solve`, and the report of where its parts ran (late parts included)."""
+    from dataclasses import replace
+
+    from engine.executors import solver_executor
     from engine.solve import solve_scenario
 
-    with process_pool(workers, routing=bool(scenario.volunteers)) as executor:
-        return solve_scenario(
-            scenario, params, executor=executor, search_record=search_record, progress=progress
+    with solver_executor(
+        workers, broker_url=broker_url, label=label, routing=bool(scenario.volunteers)
+    ) as execution:
+        outcome = solve_scenario(
+            scenario,
+            replace(params, workers=execution.workers),
+            executor=execution.executor,
+            search_record=search_record,
+            progress=progress,
         )
+        return outcome, execution.final_report()
 
 
 def run_batch(
@@ -63,8 +93,14 @@ def run_batch(
     *,
     workers: int,
     progress: Stage | None = None,
+    broker_url: str | None = None,
 ) -> RunOutcome:
-    """Snapshot ``day``, solve it with ``params``, store the draft as ``actor``."""
+    """Snapshot ``day``, solve it with ``params``, store the draft as ``actor``.
+
+    With ``broker_url`` (``JESSR_BROKER_URL``) the parts run on Celery workers; the
+    draft's metrics then hold ``scale_out``: parts sent, answered by the workers,
+    and the late ones solved here, with why.
+    """
     from sqlalchemy.exc import IntegrityError
 
     from engine.batch import store_draft
@@ -79,10 +115,18 @@ def run_batch(
     with database.session() as session:
         snap = snapshot(session, day)
     text = scenario_text(snap.scenario)
-    if in_process_reason(workers) is None:
+    if broker_url or in_process_reason(workers) is None:
         # The solve forks a pool: no pooled connection may be copied into it.
         database.engine.dispose()
-    outcome = solve(snap.scenario, params, workers, progress=progress)
+    outcome, report = solve_with_report(
+        snap.scenario,
+        params,
+        workers,
+        progress=progress,
+        broker_url=broker_url,
+        label=f"batch-{day.isoformat()}",
+    )
+    scale_out = report if broker_url else None
     plan_text = document_text(plan_to_dict(outcome.plan))
     record = outcome.search_record
     if progress:
@@ -98,6 +142,7 @@ def run_batch(
             actor,
             solve_seconds=outcome.seconds,
             search_record=record,
+            scale_out=scale_out,
         )
         return batch.id, dict(batch.metrics or {})
 

@@ -20,6 +20,7 @@ import os
 import sys
 import typing
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -123,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
         help="cores to use: processes for independent parts, or VROOM's search "
         "threads when the day is routed in one piece (default 2)",
     )
+    p.add_argument(
+        "--broker",
+        metavar="URL",
+        default=None,
+        help="send the parts to `jessr worker` processes on this Redis broker "
+        "(default: JESSR_BROKER_URL if set, else in-process)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no summary, no progress")
     p.set_defaults(func=_cmd_solve)
 
@@ -151,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
-    from engine.executors import process_pool
+    from engine.executors import scale_out_line, solver_executor
     from engine.params import DayParams
     from engine.progress import Progress
     from engine.reference import regions
@@ -173,9 +181,14 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
         field, _, why = str(exc).partition(":")
         raise ScenarioError(f"--{field.replace('_', '-')}:{why}") from None
     scenario = load_scenario(ns.scenario)
+    broker = ns.broker or os.environ.get("JESSR_BROKER_URL") or None
     # The pool first: the progress display is a thread, and no pool is
     # forked while another thread runs (engine.executors).
-    with process_pool(ns.workers, routing=bool(scenario.volunteers)) as executor:
+    with solver_executor(
+        ns.workers, broker_url=broker, routing=bool(scenario.volunteers)
+    ) as execution:
+        executor = execution.executor
+        params = replace(params, workers=execution.workers)
         if ns.quiet:
             outcome = solve_scenario(scenario, params, executor=executor)
         else:
@@ -183,7 +196,10 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
                 outcome = solve_scenario(
                     scenario, params, executor=executor, progress=progress.stage
                 )
+        report = execution.final_report()
     write_json_atomic(plan_to_dict(outcome.plan), out)
+    if broker and not ns.quiet:
+        print(scale_out_line(report))
     if not ns.quiet:
         names = {code: r.names.get("en", code) for code, r in regions("TN").items()}
         print(summarize(scenario, outcome, names))

@@ -44,6 +44,8 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +107,10 @@ def process_pool(workers: int, *, routing: bool = True) -> Iterator[Executor | N
     method = _start_method()
     assert method is not None  # in_process_reason checked it
     context = multiprocessing.get_context(method)
-    preload = PRELOAD if routing else tuple(m for m in PRELOAD if not m.startswith("routing"))
-    _preload(preload)
+    names = PRELOAD if routing else tuple(m for m in PRELOAD if not m.startswith("routing"))
+    preload(names)
     if method == "forkserver":
-        context.set_forkserver_preload([m for m in preload if m in sys.modules])
+        context.set_forkserver_preload([m for m in names if m in sys.modules])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
         # fork: the first task starts every worker at once; forkserver: one
@@ -134,7 +136,8 @@ def _start_method() -> str | None:
     return next((m for m in START_METHODS if m in available), None)
 
 
-def _preload(names: tuple[str, ...]) -> None:
+def preload(names: tuple[str, ...]) -> None:
+    """Import ``names`` now (those not installed are skipped): before a pool forks."""
     for name in names:
         try:
             importlib.import_module(name)
@@ -144,3 +147,73 @@ def _preload(names: tuple[str, ...]) -> None:
 
 def _warm_up(linger: float) -> None:
     time.sleep(linger)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where a solve's parts run: ``executor`` (``None``: in-process), ``workers`` at once.
+
+    ``report`` says how the parts went (:meth:`engine.remote.CeleryExecutor.report`,
+    or why the parts ran in-process); a batch keeps it in its metrics.
+    """
+
+    executor: Executor | None
+    workers: int
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def final_report(self) -> dict[str, Any]:
+        """The report as it stands when the solve is over (late parts included)."""
+        live = getattr(self.executor, "report", None)
+        return {**self.report, **live()} if callable(live) else dict(self.report)
+
+
+@contextmanager
+def solver_executor(
+    workers: int, *, broker_url: str | None = None, label: str = "solve", routing: bool = True
+) -> Iterator[Execution]:
+    """The executor of one solve: Celery workers when ``broker_url`` is set, else a pool.
+
+    With a broker, the parts go to the ``jessr worker`` processes listening on it,
+    as many at once as they have pool processes (:mod:`engine.remote`); if the
+    broker is unreachable or no worker answers, the solve runs here on a process
+    pool of ``workers`` as without a broker, and the report says why. Without a
+    broker: :func:`process_pool`.
+    """
+    if broker_url:
+        from engine.remote import CeleryExecutor
+
+        reason = None
+        try:
+            remote = CeleryExecutor(broker_url, label=label)
+        except Exception as exc:  # a malformed URL, a transport that cannot start
+            remote, reason = None, f"the broker cannot be used ({exc})"
+        if remote is not None:
+            capacity = remote.capacity()
+            if capacity > 0:
+                try:
+                    yield Execution(remote, capacity, {"workers": capacity})
+                finally:
+                    remote.shutdown(wait=False, cancel_futures=True)
+                return
+            remote.shutdown(wait=False, cancel_futures=True)
+            reason = "no worker answered on the broker"
+        log.warning("scale-out: %s; solving here", reason)
+        with process_pool(workers, routing=routing) as pool:
+            yield Execution(pool, workers, {"executor": "in-process", "reason": reason})
+        return
+    with process_pool(workers, routing=routing) as pool:
+        yield Execution(pool, workers, {"executor": "in-process"})
+
+
+def scale_out_line(report: dict[str, Any]) -> str:
+    """One line on where the parts ran, for a command's summary."""
+    if report.get("executor") != "celery":
+        return f"Scale-out: solved here ({report.get('reason') or 'no broker'})"
+    late = report.get("late") or []
+    line = (
+        f"Scale-out: {report.get('parts', 0)} parts sent to {report.get('workers', 0)} "
+        f"worker processes, {report.get('answered_by_workers', 0)} answered by them"
+    )
+    if late:
+        line += f"; {len(late)} late, solved here ({late[0]['reason']})"
+    return line

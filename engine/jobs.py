@@ -401,8 +401,11 @@ def fail(database: Database, job_id: int, error: str) -> bool:
     return _finish(database, job_id, {"status": "failed", "error": line}, {"error": line}, ACTIVE)
 
 
-def run_batch_job(database: Database, job_id: int) -> str:
+def run_batch_job(database: Database, job_id: int, broker_url: str | None = None) -> str:
     """Run queued batch job ``job_id`` to its end; returns its final status.
+
+    With ``broker_url`` (the platform's ``JESSR_BROKER_URL``) its parts run on the
+    Celery workers, as ``jessr batch run`` sends them.
 
     Takes ids only (a Celery task can call it as the web's child process does). A job that is not
     queued (already claimed, finished, or unknown) is left alone: ``"skipped"``.
@@ -441,6 +444,7 @@ def run_batch_job(database: Database, job_id: int) -> str:
                 actor,
                 workers=int(params.get("workers") or 1),
                 progress=reporter.stage,
+                broker_url=broker_url,
             )
     except Exception as exc:
         if not isinstance(exc, JessrError | ScenarioError):
@@ -484,8 +488,10 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m engine.jobs JOB_ID", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    with open_database(Settings.from_env()) as database:
-        return 1 if run_batch_job(database, int(args[0])) == "failed" else 0
+    settings = Settings.from_env()
+    with open_database(settings) as database:
+        status = run_batch_job(database, int(args[0]), settings.broker_url)
+        return 1 if status == "failed" else 0
 
 
 if __name__ == "__main__":

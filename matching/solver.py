@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import date
 
@@ -254,9 +254,18 @@ def _run(
     order = sorted(jobs, key=lambda c: -len(jobs[c].need_qty) * max(1, len(jobs[c].lot_qty)))
     out: dict[str, CategoryFlow] = {}
     if executor is not None and n_needs >= params.parallel_min_needs and len(jobs) > 1:
-        futures = {c: executor.submit(solve_category, jobs[c]) for c in order}
+        futures: dict[str, Future[CategoryFlow]] = {}
+        for c in order:
+            try:
+                futures[c] = executor.submit(solve_category, jobs[c])
+            except Exception:  # a broken or shut-down executor: the rest here
+                break
         for done, c in enumerate(order, 1):
-            out[c] = futures[c].result()
+            future = futures.get(c)
+            try:
+                out[c] = future.result() if future is not None else solve_category(jobs[c])
+            except Exception:  # its worker failed: the same category here (exact either way)
+                out[c] = solve_category(jobs[c])
             if progress:
                 progress("allocating", done, len(order))
         return out

@@ -95,8 +95,10 @@ def _params(ns: argparse.Namespace) -> Any:
 def _solve(scenario: Any, params: Any, workers: int, search_record: Any = None) -> Any:
     """``solve_scenario`` as ``jessr solve`` runs it (:func:`engine.batch_run.solve`)."""
     from engine.batch_run import solve
+    from engine.commands._common import load_settings
 
-    return solve(scenario, params, workers, search_record)
+    broker = load_settings().broker_url
+    return solve(scenario, params, workers, search_record, broker_url=broker, label="replay")
 
 
 def _run(ns: argparse.Namespace) -> int:
@@ -107,7 +109,14 @@ def _run(ns: argparse.Namespace) -> int:
     params = _params(ns)
     settings = load_settings()
     with open_database(settings) as database:
-        outcome = run_batch(database, ns.date, params, settings.actor, workers=ns.workers)
+        outcome = run_batch(
+            database,
+            ns.date,
+            params,
+            settings.actor,
+            workers=ns.workers,
+            broker_url=settings.broker_url,
+        )
     batch_id, metrics = outcome.batch_id, outcome.metrics
     for s in outcome.skipped:
         print(
