@@ -41,6 +41,7 @@ def solve(
     *,
     broker_url: str | None = None,
     label: str = "solve",
+    report: dict[str, Any] | None = None,
 ) -> Any:
     """``solve_scenario`` as ``jessr solve`` runs it: on Celery workers or a local pool.
 
@@ -49,24 +50,9 @@ def solve(
     ``workers``, made only where forking is safe: in a web server's thread the
     solve runs in-process. ``search_record`` (what a time-limited run's searches
     did) is handed back to the solver when a batch stored one, so that the replay
-    repeats those searches. The outcome's ``scale_out`` says where the parts ran.
+    repeats those searches. ``report`` (a dict) is filled with where the parts
+    ran, late parts included.
     """
-    return solve_with_report(
-        scenario, params, workers, search_record, progress, broker_url=broker_url, label=label
-    )[0]
-
-
-def solve_with_report(
-    scenario: Any,
-    params: DayParams,
-    workers: int,
-    search_record: Mapping[str, Any] | None = None,
-    progress: Stage | None = None,
-    *,
-    broker_url: str | None = None,
-    label: str = "solve",
-) -> tuple[Any, dict[str, Any]]:
-    """:func:`solve`, and the report of where its parts ran (late parts included)."""
     from dataclasses import replace
 
     from engine.executors import solver_executor
@@ -82,7 +68,34 @@ def solve_with_report(
             search_record=search_record,
             progress=progress,
         )
-        return outcome, execution.final_report()
+        if report is not None:
+            report.update(execution.final_report())
+        return outcome
+
+
+def solve_with_report(
+    scenario: Any,
+    params: DayParams,
+    workers: int,
+    search_record: Mapping[str, Any] | None = None,
+    progress: Stage | None = None,
+    *,
+    broker_url: str | None = None,
+    label: str = "solve",
+) -> tuple[Any, dict[str, Any]]:
+    """:func:`solve`, and the report of where its parts ran."""
+    report: dict[str, Any] = {}
+    outcome = solve(
+        scenario,
+        params,
+        workers,
+        search_record,
+        progress,
+        broker_url=broker_url,
+        label=label,
+        report=report,
+    )
+    return outcome, report
 
 
 def run_batch(
@@ -118,13 +131,15 @@ def run_batch(
     if broker_url or in_process_reason(workers) is None:
         # The solve forks a pool: no pooled connection may be copied into it.
         database.engine.dispose()
-    outcome, report = solve_with_report(
+    report: dict[str, Any] = {}
+    outcome = solve(
         snap.scenario,
         params,
         workers,
         progress=progress,
         broker_url=broker_url,
         label=f"batch-{day.isoformat()}",
+        report=report,
     )
     scale_out = report if broker_url else None
     plan_text = document_text(plan_to_dict(outcome.plan))

@@ -40,6 +40,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from celery import Celery
@@ -130,11 +131,16 @@ def run_part(broker_url: str, key: str, kind: str, worker: str) -> str:
         return "expired"  # the run ended (or its keys expired): nobody waits for it
     r.set(part_key(key, "started"), worker, ex=KEY_TTL)
     k = parts.kinds()[kind]
+    began = time.perf_counter()
     try:
-        answer: tuple[str, Any] = ("ok", k.function(*k.inbound(tuple(wire.loads(data)))))
+        answer: tuple[str, Any, float] = (
+            "ok",
+            k.function(*k.inbound(tuple(wire.loads(data)))),
+            time.perf_counter() - began,
+        )
     except Exception as exc:  # the caller hears it (and may solve the part itself)
         log.exception("part %s failed", key)
-        answer = ("error", f"{type(exc).__name__}: {exc}")
+        answer = ("error", f"{type(exc).__name__}: {exc}", time.perf_counter() - began)
     if not r.set(part_key(key, "out"), wire.dumps(answer), nx=True, ex=KEY_TTL):
         return "duplicate"  # another delivery of this message answered first
     run = key.rsplit(":", 1)[0]

@@ -81,6 +81,7 @@ class _Part:
     started: float | None = None
     last_beat: float | None = None  # when its worker was last seen beating
     taken: str | None = None
+    in_bytes: int = 0
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -123,6 +124,9 @@ class CeleryExecutor(_Executor):
         self._seq = 0
         self._on_workers = 0
         self._late: list[dict[str, Any]] = []
+        # Each answer from a worker: kind, sent and answered (monotonic), the
+        # worker's own seconds, payload sizes; for benchmarks and the logs.
+        self.timings: list[dict[str, Any]] = []
         self._broken: str | None = None
         self._last_progress = time.monotonic()
         self._closing = threading.Event()
@@ -154,7 +158,9 @@ class CeleryExecutor(_Executor):
             self._take_back(part, "longer than half the broker's visibility timeout")
             return future
         try:
-            self._r.set(part_key(key, "in"), wire.dumps(kind.outbound(args)), ex=KEY_TTL)
+            payload = wire.dumps(kind.outbound(args))
+            part.in_bytes = len(payload)
+            self._r.set(part_key(key, "in"), payload, ex=KEY_TTL)
             self._app.send_task("jessr.part", args=[key, kind.name], queue=QUEUE)
         except self._errors as exc:
             with self._lock:
@@ -229,8 +235,19 @@ class CeleryExecutor(_Executor):
         self._last_progress = time.monotonic()
         if part is None or data is None:
             return
-        status, value = wire.loads(data)
+        status, value, seconds = wire.loads(data)
         with self._lock:
+            self.timings.append(
+                {
+                    "kind": part.kind.name,
+                    "sent": part.sent,
+                    "answered": time.monotonic(),
+                    "seconds": seconds,
+                    "in_bytes": part.in_bytes,
+                    "out_bytes": len(data),
+                    "by": "worker",
+                }
+            )
             if part.future.done():
                 return
             self._on_workers += 1

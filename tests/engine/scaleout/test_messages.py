@@ -68,7 +68,7 @@ def test_a_duplicate_delivery_changes_nothing(
     assert log.count("'solved'") == 1 and log.count("'duplicate'") == 2, log
     assert r.get(part_key(key, "out")) == first
     assert r.llen(done_list("dup-run")) == 1
-    status, answer = wire.loads(first)
+    status, answer, _seconds = wire.loads(first)
     here = solve_part(*args)
     assert status == "ok" and (answer.routes, answer.dropped) == (here.routes, here.dropped)
     r.close()
