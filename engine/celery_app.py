@@ -60,9 +60,12 @@ def part_key(key: str, what: str) -> str:
     return f"{PREFIX}{key}:{what}"
 
 
+WORKERS = "jessr:worker:"
+
+
 def worker_key(name: str) -> str:
     """The heartbeat key of the worker named ``name`` (its Celery node name)."""
-    return f"jessr:worker:{name}"
+    return f"{WORKERS}{name}"
 
 
 def done_list(run: str) -> str:
@@ -151,15 +154,19 @@ def run_part(broker_url: str, key: str, kind: str, worker: str) -> str:
     return "solved"
 
 
-def beat_forever(broker_url: str, name: str, stop: threading.Event) -> None:
-    """Refresh worker ``name``'s heartbeat until ``stop`` (a thread of its main process)."""
+def beat_forever(broker_url: str, name: str, stop: threading.Event, concurrency: int) -> None:
+    """Refresh worker ``name``'s heartbeat until ``stop`` (a thread of its main process).
+
+    The heartbeat's value is ``"<pid> <concurrency>"``: the callers count the pool
+    processes at hand from the live heartbeats (:meth:`engine.remote.CeleryExecutor.capacity`).
+    """
     import redis
 
     # Its own client: the pool processes forked later must not share its socket.
     r = redis.Redis.from_url(broker_url, socket_timeout=5, socket_connect_timeout=2)
     while True:
         try:
-            r.set(worker_key(name), os.getpid(), ex=BEAT_TTL)
+            r.set(worker_key(name), f"{os.getpid()} {concurrency}", ex=BEAT_TTL)
         except redis.RedisError:  # the broker is away: the callers take the parts back
             log.warning("worker heartbeat not sent", exc_info=True)
         if stop.wait(BEAT_EVERY):

@@ -51,6 +51,7 @@ from engine.celery_app import (
     KEY_TTL,
     QUEUE,
     VISIBILITY_TIMEOUT,
+    WORKERS,
     done_list,
     make_app,
     part_key,
@@ -185,6 +186,20 @@ class CeleryExecutor(_Executor):
             for part in self._parts.values():
                 part.future.cancel()
         self._clean()
+        self._close_connections()
+
+    def _close_connections(self) -> None:
+        """Close the broker connections now: kombu closes pooled ones again in any
+        process forked later (a pool made after this solve), which must find none."""
+        with contextlib.suppress(Exception):
+            producers = self._app.amqp._producer_pool
+            if producers is not None:
+                producers.force_close_all()
+        with contextlib.suppress(Exception):
+            if self._app._pool is not None:
+                self._app._pool.force_close_all()
+        self._app.close()
+        self._r.close()
 
     # -- what happened ---------------------------------------------------------
 
@@ -200,13 +215,24 @@ class CeleryExecutor(_Executor):
                 "broker_lost": self._broken,
             }
 
-    def capacity(self, timeout: float = 1.0) -> int:
-        """Worker processes consuming the parts' queue now (0 if none answers)."""
+    def capacity(self) -> int:
+        """Pool processes of the workers beating now (0 if none, or no broker).
+
+        Read from the workers' own heartbeats (``"<pid> <concurrency>"``), not from
+        Celery's remote control: that would leave a connection in the middle of a
+        blocking read, which a process pool forked later inherits and hangs on.
+        """
         try:
-            stats = self._app.control.inspect(timeout=timeout).stats() or {}
+            keys = list(self._r.scan_iter(f"{WORKERS}*", count=1000))
+            values = self._r.mget(keys) if keys else []
         except self._errors:
             return 0
-        return sum(int(s.get("pool", {}).get("max-concurrency", 1)) for s in stats.values())
+        total = 0
+        for value in values:
+            if value is not None:
+                _pid, _, n = value.decode().partition(" ")
+                total += int(n) if n.isdigit() else 1
+        return total
 
     # -- the gatherer ----------------------------------------------------------
 

@@ -62,7 +62,10 @@ def _worker(ns: argparse.Namespace) -> int:
     name = f"jessr-{os.getpid()}@{socket.gethostname()}"
     stop = threading.Event()
     beat = threading.Thread(
-        target=beat_forever, args=(broker, name, stop), daemon=True, name="jessr-worker-beat"
+        target=beat_forever,
+        args=(broker, name, stop, ns.concurrency),
+        daemon=True,
+        name="jessr-worker-beat",
     )
     beat.start()
     argv = [

@@ -183,3 +183,37 @@ def test_solve_with_an_unreachable_broker_solves_here(tmp_path: Any) -> None:
         assert main(["solve", *args, *extra]) == 0
         plans.append(out.read_text())
     assert plans[0] == plans[1]
+
+
+FORK_AFTER_BROKER = """
+import sys
+from matching.flow import solve_category
+from engine.executors import process_pool
+from engine.remote import CeleryExecutor
+
+executor = CeleryExecutor(sys.argv[1], label="fork-after")
+executor.capacity()
+# Celery's remote control leaves its connection in the middle of a blocking read:
+# the worst a pooled connection can be in when a pool forks.
+executor._app.control.inspect(timeout=0.5).stats()
+executor.submit(solve_category, None)  # no worker listens: it stays queued
+executor.shutdown(wait=False, cancel_futures=True)
+with process_pool(2) as pool:
+    assert pool is not None
+    print(sum(pool.map(abs, [-1, -2, -3])))
+"""
+
+
+def test_a_process_pool_after_a_broker_run_does_not_hang(broker: str) -> None:
+    """A solve that fell back from the broker forks a pool: its children must not
+    inherit a broker connection they would block on (kombu closes them after fork)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_BROKER, broker],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "6"
