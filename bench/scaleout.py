@@ -332,10 +332,156 @@ def national(args: argparse.Namespace) -> int:
     return 0
 
 
+def _country_child(
+    requests: int, supplies: int, volunteers: int, sample: int, iterations: int, out: Path
+) -> None:
+    """One day's gathering steps here, a sample of its routing parts on one worker."""
+    import numpy as np
+
+    from engine.dispatch import routing_problem
+    from engine.generate import generate_scenario
+    from engine.remote import CeleryExecutor
+    from engine.scenario.reader import parse_scenario
+    from engine.solve import allocate
+    from routing import SolveParams
+    from routing.parallel import solve_part
+    from routing.regional import cut_by_reach, geo_alone_feasibility, part_count
+
+    row: dict[str, Any] = {"requests": requests, "supplies": supplies, "volunteers": volunteers}
+    clock = time.monotonic()
+    scenario = parse_scenario(
+        generate_scenario(requests=requests, supplies=supplies, volunteers=volunteers, seed=1)
+    )
+    row["generate_s"] = time.monotonic() - clock
+    with WorkerSet(REDIS_URL, 1) as workers:
+        executor = CeleryExecutor(REDIS_URL, label="country")
+        try:
+            clock = time.monotonic()
+            allocation = allocate(scenario, executor=executor)
+            row["allocate_s"] = time.monotonic() - clock
+            row["categories"] = [
+                {"seconds": t["seconds"], "in_kb": t["in_bytes"] / 1024}
+                for t in executor.timings
+                if t["kind"] == "matching.category"
+            ]
+            row["category_worker_peak_mb"] = max(workers.peaks.values(), default=0.0)
+            workers.peaks.clear()
+            clock = time.monotonic()
+            dispatch = routing_problem(
+                scenario, allocation.plan.allocations, allocation.values
+            ).problem
+            row["shipments"] = len(dispatch.shipments)
+            row["problem_s"] = time.monotonic() - clock
+            clock = time.monotonic()
+            feasible, reasons = geo_alone_feasibility(dispatch)
+            row["feasibility_s"] = time.monotonic() - clock
+            row["feasibility_mb"] = feasible.nbytes / 2**20
+            active = np.array([k for k, r in enumerate(reasons) if r is None], dtype=np.int64)
+            vehs = np.arange(len(dispatch.vehicles))
+            params = SolveParams(
+                iterations=iterations,
+                backends=("vroom", "pyvrp"),
+                shares=(0.85, 0.15),
+                vroom_exploration=None,
+                workers=1,
+            )
+            clock = time.monotonic()
+            count = part_count(active.size, vehs.size, params)
+            regions = cut_by_reach(dispatch, feasible, active, vehs, count)
+            row["partition_s"] = time.monotonic() - clock
+            row["parts"] = len(regions)
+            row["caller_peak_mb"] = _peak_self_mb()
+            del feasible
+            rng = random.Random(7)
+            chosen = sorted(rng.sample(range(len(regions)), min(sample, len(regions))))
+            sizes, seconds = [], []
+            executor.timings.clear()
+            for i in chosen:  # one at a time: the time of a part, not of a queue
+                s_rows, v_rows = regions[i]
+                part, _ = dispatch.part(active[s_rows], vehs[v_rows])
+                sizes.append(len(part.shipments))
+                executor.submit(solve_part, part, params, 1, None).result()
+            seconds = [t["seconds"] for t in executor.timings]
+            row["part_shipments"] = sizes
+            row["part_seconds"] = seconds
+            row["part_in_kb"] = [t["in_bytes"] / 1024 for t in executor.timings]
+            row["part_out_kb"] = [t["out_bytes"] / 1024 for t in executor.timings]
+            row["part_worker_peak_mb"] = max(workers.peaks.values(), default=0.0)
+        finally:
+            executor.shutdown()
+    out.write_text(json.dumps(row))
+
+
+def country(args: argparse.Namespace) -> int:
+    import statistics
+
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for scale in (1, 10):
+        out = FOLDER / f"country-x{scale}.json"
+        if not (args.reuse and out.exists()):
+            started = time.monotonic()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.scaleout",
+                    "_country",
+                    str(5_000 * scale * 10),
+                    str(500 * scale * 10),
+                    str(200 * scale * 10),
+                    str(args.sample),
+                    str(args.iterations),
+                    str(out),
+                ],
+                check=True,
+            )
+            print(f"x{scale}: {time.monotonic() - started:.0f} s", flush=True)
+        rows.append(json.loads(out.read_text()))
+    lines = [
+        markers(COUNTRY_SECTION)[0],
+        "## Scale-out: a country ten times larger (`python -m bench.scaleout country`)",
+        "",
+        f"Machine: {machine()}. Date: {date.today().isoformat()}. Generated days (seed 1); "
+        "the caller's gathering steps are run in full, in this process; the allocation's "
+        "categories on one `jessr worker`; then a sample of "
+        f"{args.sample} routing parts (the regional cut of the whole day, chosen at random) "
+        f"sent to that worker one at a time, bounded by {args.iterations} iterations. "
+        "Peak memory: resident set, caller from getrusage, the worker's pool process sampled "
+        "every 0.2 s.",
+        "",
+        "| day | requests | volunteers | shipments | allocation s | largest category s "
+        "| worker peak MB (allocation) | alone feasibility s (its matrix MB) | partition s "
+        "| caller peak MB | parts | shipments per part (median) | s per part (median, max) "
+        "| part in / out KB (median) | worker peak MB (routing parts) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for scale, r in zip((1, 10), rows, strict=True):
+        secs = r["part_seconds"]
+        lines.append(
+            f"| x{scale} | {r['requests']:,} | {r['volunteers']:,} | {r['shipments']:,} "
+            f"| {r['allocate_s']:.0f} | {max(c['seconds'] for c in r['categories']):.0f} "
+            f"| {r['category_worker_peak_mb']:.0f} "
+            f"| {r['feasibility_s']:.0f} ({r['feasibility_mb']:.0f}) | {r['partition_s']:.1f} "
+            f"| {r['caller_peak_mb']:.0f} | {r['parts']} "
+            f"| {statistics.median(r['part_shipments']):.0f} "
+            f"| {statistics.median(secs):.1f}, {max(secs):.1f} "
+            f"| {statistics.median(r['part_in_kb']):.0f} / "
+            f"{statistics.median(r['part_out_kb']):.0f} | {r['part_worker_peak_mb']:.0f} |"
+        )
+    lines.append(markers(COUNTRY_SECTION)[1])
+    write_section(args.out, "\n".join(lines) + "\n", COUNTRY_SECTION)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_run":
         _run(Path(argv[1]), int(argv[2]), argv[3])
+        return 0
+    if argv and argv[0] == "_country":
+        n = [int(x) for x in argv[1:6]]
+        _country_child(*n, out=Path(argv[6]))
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.scaleout")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -348,6 +494,12 @@ def main(argv: list[str] | None = None) -> int:
     nat.add_argument("--seed", type=int, default=1)
     nat.add_argument("--configs", nargs="+", default=["celery-1", "celery-2", "pool-2"])
     nat.set_defaults(func=national)
+    cty = sub.add_parser("country")
+    cty.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
+    cty.add_argument("--sample", type=int, default=16)
+    cty.add_argument("--iterations", type=int, default=300)
+    cty.add_argument("--reuse", action="store_true", help="reuse measured days in out/")
+    cty.set_defaults(func=country)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -115,6 +115,12 @@ class CeleryExecutor(_Executor):
             "interval_step": 0.2,
             "interval_max": 0.5,
         }
+        # A connection and producer of this executor's own: kombu's global producer
+        # pools are shared by every app on the same URL in the process, so closing
+        # them here would break the next executor (and leaving them open would leak
+        # into any process forked later).
+        self._connection = self._app.connection_for_write()
+        self._producer = self._app.amqp.Producer(self._connection)
         self._r = redis.Redis.from_url(broker_url, socket_timeout=5, socket_connect_timeout=2)
         self.run = f"{label}-{uuid.uuid4().hex[:12]}"
         self.stale_after = stale_after
@@ -162,7 +168,9 @@ class CeleryExecutor(_Executor):
             payload = wire.dumps(kind.outbound(args))
             part.in_bytes = len(payload)
             self._r.set(part_key(key, "in"), payload, ex=KEY_TTL)
-            self._app.send_task("jessr.part", args=[key, kind.name], queue=QUEUE)
+            self._app.send_task(
+                "jessr.part", args=[key, kind.name], queue=QUEUE, producer=self._producer
+            )
         except self._errors as exc:
             with self._lock:
                 del self._parts[key]
@@ -189,13 +197,14 @@ class CeleryExecutor(_Executor):
         self._close_connections()
 
     def _close_connections(self) -> None:
-        """Close the broker connections now: kombu closes pooled ones again in any
-        process forked later (a pool made after this solve), which must find none."""
+        """Close this executor's broker connections now: kombu closes pooled ones again
+        in any process forked later (a pool made after this solve), and a connection
+        left in the middle of a blocking read would hang that process."""
         with contextlib.suppress(Exception):
-            producers = self._app.amqp._producer_pool
-            if producers is not None:
-                producers.force_close_all()
+            self._producer.release()
         with contextlib.suppress(Exception):
+            self._connection.close()
+        with contextlib.suppress(Exception):  # the app's own pool (remote control uses it)
             if self._app._pool is not None:
                 self._app._pool.force_close_all()
         self._app.close()
