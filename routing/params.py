@@ -63,6 +63,12 @@ class SolveParams:
       5, where VROOM only builds a warm start.
     * ``decompose_above``: solve in geographic parts when the problem has more
       shipments than this; ``part_size``: target shipments per part.
+    * ``min_parts``: the fewest parts a geographically decomposed problem
+      (:mod:`routing.regional`) is cut into, even when ``part_size`` would
+      give fewer (never more parts than vehicles). A caller with many workers
+      asks for more, smaller parts through it: the part count depends on the
+      parameters only, never on the executor, so an ``iterations``-bounded
+      solve gives the same plan on any executor. Default 1.
     * ``geographic_above``: a coordinate-backed problem
       (:class:`routing.problem.GeoRoutingProblem`) with more locations than
       this is never turned into one dense matrix (3,000 locations is a 72 MB
@@ -96,6 +102,7 @@ class SolveParams:
     vroom_exploration: int | None = 5
     decompose_above: int = 1500
     part_size: int = 600
+    min_parts: int = 1
     geographic_above: int = 3000
     patient_fleet: bool = False
     replay: Mapping[str, Any] | None = field(default=None, hash=False, repr=False)
@@ -138,6 +145,10 @@ class SolveParams:
             raise ValueError(
                 f"expected vroom_exploration from 1 to 5 or None, got {self.vroom_exploration}"
             )
+        if isinstance(self.min_parts, bool) or not isinstance(self.min_parts, int):
+            raise ValueError(f"expected min_parts an int >= 1, got {self.min_parts!r}")
+        if self.min_parts < 1:
+            raise ValueError(f"expected min_parts >= 1, got {self.min_parts}")
         if self.decompose_above < 1 or self.part_size < 1 or self.geographic_above < 1:
             raise ValueError(
                 "expected decompose_above >= 1, part_size >= 1 and geographic_above >= 1"

@@ -11,9 +11,21 @@ matrices are ever built:
    delivery) along the wider axis, cut at the quantile that gives each side
    its share of parts, so parts hold ~``part_size`` shipments each and solve
    in about the same time (waves of ``workers`` parts then fill the budget
-   evenly). Vehicles are cut along the same axis: each side gets the homes
-   that lie there, clamped to between half and twice its share of the work,
-   so no part is starved of volunteers or gets all of them.
+   evenly); ``ceil(shipments / part_size)`` parts, at least
+   ``min_parts`` (a caller with many workers asks for more, smaller parts),
+   at most one per vehicle: never a function of the executor, so an
+   iteration-bounded plan is the same on any. Each region's vehicle *count*
+   is cut along the same axis: the homes that lie there, clamped to between
+   half and twice its share of the work, so no part is starved of
+   volunteers or gets all of them. *Which* vehicles is decided by reach
+   (:func:`cut_by_reach`): a home beside the cut says little about what a
+   volunteer can carry (a small car cannot take the heavy lots next door,
+   a late shift misses the near windows), and a vehicle in a part where it
+   can carry nothing is wasted until the repair. Each vehicle's reach in a
+   region is the value of the region's shipments it could carry alone,
+   discounted by the distance from its home; vehicles are handed out
+   greedily, the one that would lose most by going elsewhere first, and
+   those that reach nothing fill the quotas left by home.
 3. *Parts* are small picklable :class:`GeoRoutingProblem` values (local
    re-indexing); :func:`routing.parallel.solve_part` builds the part's
    matrix and runs the portfolio, on the caller's executor (they could be
@@ -65,6 +77,7 @@ FEAS_BLOCK = 64  # vehicles per block of the alone-feasibility computation
 GREEDY_CHUNK = 120  # leftover shipments per greedy-repair chunk
 GREEDY_USED = 8  # nearest used routes offered to each leftover shipment
 GREEDY_IDLE = 2  # nearest unused vehicles offered to each leftover shipment
+REACH_KM = 10.0  # a shipment this far from a home counts half in its reach
 
 
 def geo_alone_feasibility(problem: GeoRoutingProblem) -> tuple[np.ndarray, list[str | None]]:
@@ -132,11 +145,143 @@ def bisect(
     return out
 
 
+def region_reach(
+    problem: GeoRoutingProblem,
+    feasible: np.ndarray,
+    vehs: np.ndarray,
+    ships: np.ndarray,
+    regions: list[np.ndarray],
+) -> np.ndarray:
+    """(vehicles × regions) value each vehicle could carry alone per region.
+
+    ``reach[i, r]`` sums, over the shipments ``ships[rows]`` (``rows =
+    regions[r]``) that vehicle ``vehs[i]`` can carry alone (``feasible``:
+    vehicles × shipments of the whole problem), their value discounted by
+    the road km from the vehicle's home to their first stop:
+    ``value / (1 + km / REACH_KM)``. Feasible is not enough: a long shift
+    makes a far region feasible, but a vehicle there spends its day
+    driving. Computed per block of vehicles, distances for feasible pairs
+    only, so beyond ``feasible`` only O(block × shipments + vehicles ×
+    regions) memory is used.
+    """
+    sizes = np.array([len(rows) for rows in regions], dtype=np.int64)
+    reach = np.zeros((len(vehs), len(regions)))
+    if not len(vehs) or not sizes.sum():
+        return reach
+    cols = ships[np.concatenate(regions)]
+    value = np.array([problem.shipments[k].value for k in cols])
+    first = np.array([problem.shipments[k].first_location for k in cols])
+    home = np.array([problem.vehicles[v].start for v in vehs])
+    region_of = np.repeat(np.arange(len(regions)), sizes)
+    nr = len(regions)
+    for b in range(0, len(vehs), FEAS_BLOCK):
+        blk = feasible[vehs[b : b + FEAS_BLOCK, None], cols[None, :]]
+        # Distances only for the feasible pairs: a vehicle reaches a small
+        # part of a national day, and the great-circle km are what cost.
+        vi, cj = np.nonzero(blk)
+        km = problem.road_km(home[b + vi], first[cj])
+        # bincount adds in pair order: the same sums on any machine.
+        reach[b : b + FEAS_BLOCK] = np.bincount(
+            vi * nr + region_of[cj],
+            weights=value[cj] / (1 + km / REACH_KM),
+            minlength=len(blk) * nr,
+        ).reshape(len(blk), nr)
+    return reach
+
+
+def assign_by_reach(
+    reach: np.ndarray, quotas: np.ndarray, veh_xy: np.ndarray, centroids: np.ndarray
+) -> np.ndarray:
+    """Region of each vehicle: who can serve which region, within ``quotas``.
+
+    Greedy over (vehicle, region) pairs with some reach, most urgent first:
+    by the vehicle's *regret* (its reach there minus its best reach
+    elsewhere; a vehicle that can serve only one region comes before one that
+    could serve two about as well), then by reach, then by vehicle and region
+    index (deterministic). A pair is taken while the vehicle is free and the
+    region has quota left. Vehicles left over (no reach anywhere, or their
+    regions full) fill the remaining quotas by home: the nearest region
+    centroid with quota left. ``quotas`` must sum to at least the number of
+    vehicles. O(vehicles × regions) time and memory.
+    """
+    nv, nr = reach.shape
+    region = np.full(nv, -1, dtype=np.int64)
+    left = np.array(quotas, dtype=np.int64)
+    if nv == 0 or nr == 0:
+        return region
+    if nr > 1:
+        top = np.sort(reach, axis=1)
+        best = np.argmax(reach, axis=1)
+        other = np.where(
+            np.arange(nr)[None, :] == best[:, None], top[:, -2, None], top[:, -1, None]
+        )
+    else:
+        other = np.zeros_like(reach)
+    vv, rr = np.nonzero(reach > 0)
+    regret = reach[vv, rr] - other[vv, rr]
+    order = np.lexsort((rr, vv, -reach[vv, rr], -regret))
+    free = nv
+    for v, r in zip(vv[order].tolist(), rr[order].tolist(), strict=True):
+        if region[v] < 0 and left[r] > 0:
+            region[v] = r
+            left[r] -= 1
+            free -= 1
+            if free == 0:
+                break
+    for v in np.flatnonzero(region < 0).tolist():
+        open_ = np.flatnonzero(left > 0)
+        if open_.size == 0:
+            break
+        d = np.sum((centroids[open_] - veh_xy[v]) ** 2, axis=1)
+        r = int(open_[int(np.argmin(d))])
+        region[v] = r
+        left[r] -= 1
+    return region
+
+
+def cut_by_reach(
+    problem: GeoRoutingProblem,
+    feasible: np.ndarray,
+    ships: np.ndarray,
+    vehs: np.ndarray,
+    count: int,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cut ``ships`` into ``count`` regions and give each its vehicles by reach.
+
+    [(shipment rows, vehicle rows)], rows into ``ships`` and ``vehs``.
+    Shipments: :func:`bisect` of their midpoints. Each region's vehicle
+    count is the one :func:`bisect` gives by homes (its share of the
+    shipments, between half and twice it, at least one per part when there
+    are enough vehicles); which vehicles is then :func:`assign_by_reach` on
+    the value of the region's shipments each could carry alone, discounted
+    by distance (:func:`region_reach`).
+    """
+    ship_loc = np.array([problem.shipments[k].first_location for k in ships])
+    ship_del = np.array([problem.shipments[k].delivery for k in ships])
+    ship_xy = (planar_km(problem, ship_loc) + planar_km(problem, ship_del)) / 2
+    veh_xy = planar_km(problem, np.array([problem.vehicles[v].start for v in vehs]))
+    regions = bisect(ship_xy, veh_xy, count)
+    quotas = np.array([len(v) for _, v in regions], dtype=np.int64)
+    reach = region_reach(problem, feasible, vehs, ships, [s for s, _ in regions])
+    centroids = np.array(
+        [ship_xy[s].mean(axis=0) if s.size else (np.inf, np.inf) for s, _ in regions]
+    )
+    region = assign_by_reach(reach, quotas, veh_xy, centroids)
+    return [(s, np.flatnonzero(region == r)) for r, (s, _) in enumerate(regions)]
+
+
+def part_count(ships: int, vehicles: int, params: SolveParams) -> int:
+    """Parts of a round: ``ceil(ships / part_size)``, at least ``min_parts``,
+    at most one per vehicle; never depends on the executor (reproducible)."""
+    return min(max(math.ceil(ships / params.part_size), params.min_parts), vehicles)
+
+
 def _solve_round(
     executor: Executor | None,
     problem: GeoRoutingProblem,
     ships: np.ndarray,
     vehs: np.ndarray,
+    feasible: np.ndarray,
     params: SolveParams,
     seed: int,
     deadline: float,
@@ -146,17 +291,14 @@ def _solve_round(
 ) -> tuple[list[RoutingResult | None], int]:
     """Partition ``ships`` with ``vehs`` and solve the parts; (results, parts).
 
-    Each part gets, as warm start, the steps of ``initial`` of its own
-    vehicles on its own shipments.
+    Vehicles go to the parts by reach (:func:`cut_by_reach`, ``feasible``:
+    the whole problem's alone feasibility). Each part gets, as warm start,
+    the steps of ``initial`` of its own vehicles on its own shipments.
     """
     if ships.size == 0 or vehs.size == 0:
         return [], 0
-    count = min(math.ceil(ships.size / params.part_size), vehs.size)
-    ship_loc = np.array([problem.shipments[k].first_location for k in ships])
-    ship_del = np.array([problem.shipments[k].delivery for k in ships])
-    ship_xy = (planar_km(problem, ship_loc) + planar_km(problem, ship_del)) / 2
-    veh_xy = planar_km(problem, np.array([problem.vehicles[v].start for v in vehs]))
-    regions = bisect(ship_xy, veh_xy, count)
+    count = part_count(ships.size, vehs.size, params)
+    regions = cut_by_reach(problem, feasible, ships, vehs, count)
     parts = [problem.part(ships[s], vehs[v])[0] for s, v in regions if s.size and v.size]
     initials: list[Steps | None] | None = None
     if initial:
@@ -331,6 +473,7 @@ def solve_geographic(
             problem,
             active,
             np.arange(nv),
+            feasible,
             params,
             seed,
             at(PARTS_END),
@@ -354,6 +497,7 @@ def solve_geographic(
                 problem,
                 left2,
                 unused,
+                feasible,
                 params,
                 seed,
                 at(UNUSED_END),
