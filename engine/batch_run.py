@@ -12,7 +12,7 @@ stages, ``storing``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -53,23 +53,24 @@ def solve(
     repeats those searches. ``report`` (a dict) is filled with where the parts
     ran, late parts included.
     """
-    from dataclasses import replace
-
-    from engine.executors import solver_executor
+    from engine.executors import for_workers, solver_executor
     from engine.solve import solve_scenario
 
     with solver_executor(
         workers, broker_url=broker_url, label=label, routing=bool(scenario.volunteers)
     ) as execution:
+        effective = for_workers(params, execution.workers, remote=bool(broker_url))
         outcome = solve_scenario(
             scenario,
-            replace(params, workers=execution.workers),
+            effective,
             executor=execution.executor,
             search_record=search_record,
             progress=progress,
         )
         if report is not None:
             report.update(execution.final_report())
+            if effective.min_parts is not None:
+                report["min_parts"] = effective.min_parts
         return outcome
 
 
@@ -153,7 +154,8 @@ def run_batch(
             snap,
             text,
             plan_text,
-            params,
+            # The parts it was cut into, so that a replay cuts the same.
+            replace(params, min_parts=report.get("min_parts", params.min_parts)),
             actor,
             solve_seconds=outcome.seconds,
             search_record=record,

@@ -20,7 +20,6 @@ import os
 import sys
 import typing
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -159,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
-    from engine.executors import scale_out_line, solver_executor
+    from engine.executors import for_workers, scale_out_line, solver_executor
     from engine.params import DayParams
     from engine.progress import Progress
     from engine.reference import regions
@@ -188,7 +187,7 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
         ns.workers, broker_url=broker, routing=bool(scenario.volunteers)
     ) as execution:
         executor = execution.executor
-        params = replace(params, workers=execution.workers)
+        params = for_workers(params, execution.workers, remote=bool(broker))
         if ns.quiet:
             outcome = solve_scenario(scenario, params, executor=executor)
         else:

@@ -44,8 +44,11 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.params import DayParams
 
 log = logging.getLogger(__name__)
 
@@ -217,3 +220,20 @@ def scale_out_line(report: dict[str, Any]) -> str:
     if late:
         line += f"; {len(late)} late, solved here ({late[0]['reason']})"
     return line
+
+
+PARTS_PER_WORKER = 2  # a regional round's parts per worker process, at least (time-limited)
+
+
+def for_workers(params: DayParams, workers: int, *, remote: bool) -> DayParams:
+    """``params`` for a solve on ``workers`` processes (Celery workers if ``remote``).
+
+    A time-limited day on Celery workers asks for at least :data:`PARTS_PER_WORKER`
+    regional parts per worker process (``min_parts``), unless ``params`` sets it:
+    on a day of few parts the workers beyond them would idle. Iteration-bounded
+    days keep their parts whatever the workers, so their plan stays the same.
+    """
+    out = replace(params, workers=workers)
+    if remote and params.iterations is None and params.min_parts is None and workers > 1:
+        out = replace(out, min_parts=PARTS_PER_WORKER * workers)
+    return out

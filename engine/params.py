@@ -64,6 +64,12 @@ class DayParams:
     * ``decompose_above`` / ``part_size``: routing solves a day in
       geographic parts above this many shipments, about ``part_size`` each
       (``None``: routing's own defaults, :class:`routing.SolveParams`).
+    * ``min_parts``: at least this many parts per regional round (``None``: 1).
+      A time-limited day sent to many Celery workers gets
+      :data:`engine.executors.PARTS_PER_WORKER` per worker process, so every
+      worker has work on a day of few parts; it is stored with the batch, so a
+      replay cuts the same parts. An iteration-bounded day keeps ``None``
+      unless asked: its plan must not depend on how many workers there were.
     """
 
     time_limit: float = 30.0
@@ -80,6 +86,7 @@ class DayParams:
     max_trips: int = 64
     decompose_above: int | None = None
     part_size: int | None = None
+    min_parts: int | None = None
 
     def __post_init__(self) -> None:
         _number("time_limit", self.time_limit, "a finite number of seconds")
@@ -126,7 +133,7 @@ class DayParams:
         _integer("max_trips", self.max_trips)
         if self.max_trips < 1:
             raise ValueError(f"max_trips: expected an integer >= 1, got {self.max_trips}")
-        for name in ("decompose_above", "part_size"):
+        for name in ("decompose_above", "part_size", "min_parts"):
             value = getattr(self, name)
             if value is not None:
                 _integer(name, value)

@@ -559,7 +559,7 @@ def _routing_params(
     options: dict[str, object] = {}
     if shares is not None:
         options["shares"] = shares
-    for name in ("decompose_above", "part_size"):
+    for name in ("decompose_above", "part_size", "min_parts"):
         if getattr(params, name) is not None:
             options[name] = getattr(params, name)
     # VROOM is the day's main search: its exploration level is chosen by

@@ -217,3 +217,52 @@ def test_a_process_pool_after_a_broker_run_does_not_hang(broker: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "6"
+
+
+def test_parts_for_workers() -> None:
+    """More workers, more parts, for a time-limited day on Celery only."""
+    from engine.executors import PARTS_PER_WORKER, for_workers
+    from engine.params import DayParams
+
+    timed = DayParams(time_limit=30.0)
+    assert for_workers(timed, 8, remote=True).min_parts == PARTS_PER_WORKER * 8
+    assert for_workers(timed, 8, remote=False).min_parts is None
+    assert for_workers(DayParams(iterations=50), 8, remote=True).min_parts is None
+    assert for_workers(replace(timed, min_parts=3), 8, remote=True).min_parts == 3
+    assert for_workers(timed, 8, remote=True).workers == 8
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_timed_batch_through_workers_replays_here(
+    database: TestDatabase, broker: str, start_worker: Callable[..., Worker]
+) -> None:
+    """A time-limited batch cut for 2 workers stores its parts (min_parts) and its
+    search record: ``batch replay`` without a broker gives the same plan bytes."""
+    from engine.batch_run import run_batch
+    from engine.db.session import open_database
+    from engine.models import Batch
+
+    with database.session() as s:
+        org = f.make_org(s)
+        site = f.make_site(s, org)
+        for i in range(3):
+            f.make_lot(s, org, f"L{i + 1}", 40, site=site)
+        for i in range(40):
+            at = (36.70 + 0.01 * (i % 10), 10.05 + 0.02 * (i // 10))
+            f.make_request(s, org, f"R{i + 1}", at=at, region="TN-11", quantity=2)
+        for i in range(6):
+            f.make_volunteer(s, org, f"V{i + 1}")
+        s.commit()
+    start_worker(broker)
+    start_worker(broker)
+    params = replace(PARTS, iterations=None, time_limit=8.0, decompose_above=10, part_size=40)
+    with open_database(database.settings()) as db:
+        outcome = run_batch(db, f.DAY, params, "test", workers=2, broker_url=broker)
+    assert outcome.metrics["scale_out"]["min_parts"] == 4
+    with database.session() as s:
+        batch = s.get(Batch, outcome.batch_id)
+        assert batch is not None and batch.params["min_parts"] == 4
+    # Round 1 of the routing was cut into 4 regional parts (40 shipments, part_size 40).
+    assert len(batch.search_record["round1"]["round1"]) == 4
+    replay = database.cli("batch", "replay", str(outcome.batch_id), "--workers", "1")
+    assert replay.code == 0, replay.err
