@@ -148,17 +148,26 @@ def _peak_self_mb() -> float:
 # -- one run ---------------------------------------------------------------------
 
 
-def run_once(day_path: Path, iterations: int, config: str) -> dict[str, Any]:
+def run_once(day_path: Path, iterations: int, config: str, part_size: int) -> dict[str, Any]:
     """Solve the day under ``config`` (pool-2, celery-1, celery-2) in a child process."""
     out = FOLDER / f"run-{config}.json"
     subprocess.run(
-        [sys.executable, "-m", "bench.scaleout", "_run", str(day_path), str(iterations), config],
+        [
+            sys.executable,
+            "-m",
+            "bench.scaleout",
+            "_run",
+            str(day_path),
+            str(iterations),
+            config,
+            str(part_size),
+        ],
         check=True,
     )
     return json.loads(out.read_text())
 
 
-def _run(day_path: Path, iterations: int, config: str) -> None:
+def _run(day_path: Path, iterations: int, config: str, part_size: int) -> None:
     """The child of :func:`run_once`: its own process, so its peak memory is its own."""
     from engine.checker import check_plan
     from engine.executors import solver_executor
@@ -168,7 +177,7 @@ def _run(day_path: Path, iterations: int, config: str) -> None:
     from engine.solve import solve_scenario
 
     scenario = load_scenario(day_path)
-    params = DayParams(iterations=iterations, seed=1, workers=2)
+    params = DayParams(iterations=iterations, seed=1, workers=2, part_size=part_size)
     kind, _, n = config.partition("-")
     workers = None
     if kind == "celery":
@@ -230,6 +239,13 @@ def phases(parts: list[dict[str, Any]]) -> tuple[list[list[dict[str, Any]]], flo
     return groups, cover
 
 
+def _median_kb(parts: list[dict[str, Any]]) -> str:
+    import statistics
+
+    sizes = [(p["in_bytes"] + p["out_bytes"]) / 1024 for p in parts]
+    return f"{statistics.median(sizes):.0f}" if sizes else "0"
+
+
 def makespan(durations: list[float], machines: int) -> float:
     """Greedy list scheduling in order: each part to the first machine free."""
     free = [0.0] * machines
@@ -239,15 +255,34 @@ def makespan(durations: list[float], machines: int) -> float:
     return max(free)
 
 
+def overhead(parts: list[dict[str, Any]]) -> float:
+    """Median seconds a part spends outside its worker's solve (messages, payloads),
+    over the parts that did not wait in the queue (sent when nothing else was out)."""
+    import statistics
+
+    lone, end = [], -1e18
+    for p in sorted(parts, key=lambda p: p["sent"]):
+        if p["sent"] >= end:
+            lone.append(p["answered"] - p["sent"] - p["seconds"])
+        end = max(end, p["answered"])
+    return statistics.median(lone) if lone else 0.0
+
+
 def predict(run1: dict[str, Any], machines: int, network: bool) -> float:
-    """Wall time of the day on ``machines`` workers, from the 1-worker run."""
+    """Wall time of the day on ``machines`` workers, from the 1-worker run.
+
+    A part's duration is its worker's solve seconds plus the median overhead of
+    a part that did not queue (:func:`overhead`); separate hosts add its
+    payloads over the assumed link.
+    """
     groups, busy = phases(run1["parts"])
     serial = run1["wall_s"] - busy
+    extra = overhead(run1["parts"])
     total = serial
     for group in groups:
         durations = []
         for p in group:
-            d = p["answered"] - p["sent"]
+            d = p["seconds"] + extra
             if network:
                 d += (p["in_bytes"] + p["out_bytes"]) / (LINK_MB_S * 1e6) + RTT_S
             durations.append(d)
@@ -275,9 +310,15 @@ def national(args: argparse.Namespace) -> int:
             ),
             day_path,
         )
-    runs = {c: run_once(day_path, args.iterations, c) for c in args.configs}
-    for row in runs.values():
-        print(json.dumps({k: v for k, v in row.items() if k != "parts"}), flush=True)
+    runs = {}
+    for config in args.configs:
+        saved = FOLDER / f"run-{config}.json"
+        if args.reuse and saved.exists():
+            runs[config] = json.loads(saved.read_text())
+            continue
+        runs[config] = run_once(day_path, args.iterations, config, args.part_size)
+        row = {k: v for k, v in runs[config].items() if k != "parts"}
+        print(json.dumps(row), flush=True)
     same = len({r["plan_sha256"] for r in runs.values()}) == 1
     one, two = runs.get("celery-1"), runs.get("celery-2")
     lines = [
@@ -287,7 +328,8 @@ def national(args: argparse.Namespace) -> int:
         f"Machine: {machine()}. Date: {date.today().isoformat()}. "
         f"`jessr generate --requests {args.requests} --supplies {args.supplies} "
         f"--volunteers {args.volunteers} --seed {args.seed}`, solved with "
-        f"`--iterations {args.iterations}` (seed 1), so every run makes the same plan "
+        f"`--iterations {args.iterations}` (seed 1) and regional parts of "
+        f"{args.part_size} shipments, so every run makes the same plan "
         f"({'identical SHA-256 in every run' if same else 'PLANS DIFFER'}). `celery-N`: N "
         "`jessr worker --concurrency 1` processes on the local Redis, the caller in a third "
         "process; `pool-2`: no broker, the process pool of 2. Peak memory: resident set, "
@@ -311,7 +353,12 @@ def national(args: argparse.Namespace) -> int:
         lines += [
             "",
             f"Model fitted to `celery-1`: {len(one['parts'])} parts in {len(groups)} phases; "
-            f"serial time in the caller {serial:.1f} s, parts out {busy:.1f} s.",
+            f"serial time in the caller {serial:.1f} s, parts out {busy:.1f} s; "
+            f"a part's duration is its worker's solve time plus "
+            f"{overhead(one['parts']) * 1000:.0f} ms (median overhead of a part that did "
+            "not queue). Separate hosts add each part's payloads (median "
+            f"{_median_kb(one['parts'])} KB) over an assumed {LINK_MB_S:.0f} MB/s link "
+            f"and {RTT_S * 1000:.0f} ms per message.",
             "",
             "| workers | predicted wall s (loopback) | predicted wall s (separate hosts) "
             "| measured wall s |",
@@ -477,7 +524,7 @@ def country(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_run":
-        _run(Path(argv[1]), int(argv[2]), argv[3])
+        _run(Path(argv[1]), int(argv[2]), argv[3], int(argv[4]))
         return 0
     if argv and argv[0] == "_country":
         n = [int(x) for x in argv[1:6]]
@@ -487,7 +534,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     nat = sub.add_parser("national")
     nat.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
-    nat.add_argument("--iterations", type=int, default=300)
+    nat.add_argument("--iterations", type=int, default=50)
+    nat.add_argument("--part-size", type=int, default=300)
+    nat.add_argument("--reuse", action="store_true", help="reuse measured runs in out/")
     nat.add_argument("--requests", type=int, default=50_000)
     nat.add_argument("--supplies", type=int, default=5_000)
     nat.add_argument("--volunteers", type=int, default=2_000)

@@ -16,8 +16,9 @@ with, when
 * the worker that started it stopped beating (its host or its main process
   died): after ``stale_after`` seconds without a heartbeat (a pool process that
   dies alone is replaced and the part redelivered by Celery itself);
-* no worker started it, and none started or finished any part of this run, for
-  ``stall_after`` seconds (no worker left, or all busy elsewhere);
+* no worker started it, none started or finished any part of this run for
+  ``stall_after`` seconds, and no live worker is solving one (no worker left,
+  or all busy elsewhere); parts queued behind a long part being solved wait;
 * it is overdue: a time-limited part still out after its budget plus as much
   again (at least :data:`OVERDUE_MIN` s);
 * the broker is unreachable: every part still out, at once; later ``submit``
@@ -313,12 +314,22 @@ class CeleryExecutor(_Executor):
                     p.host, p.started, p.last_beat = host, now, now
                 if alive[host]:
                     p.last_beat = now
+        # A part of this run is being solved by a live worker: the parts queued
+        # behind it are waiting their turn, not lost.
+        busy = any(
+            p.host is not None and p.last_beat is not None and now - p.last_beat <= 1.0 for p in out
+        )
+        for p in out:
             if p.budget is not None and now - p.sent > p.budget + max(OVERDUE_MIN, p.budget):
                 self._take_back(p, f"overdue: not answered {now - p.sent:.0f} s after it was sent")
             elif p.last_beat is not None and now - p.last_beat > self.stale_after:
                 silent = f"{now - p.last_beat:.0f} s without heartbeat"
                 self._take_back(p, f"its worker {p.host} stopped ({silent})")
-            elif p.started is None and now - max(p.sent, self._last_progress) > self.stall_after:
+            elif (
+                p.started is None
+                and not busy
+                and now - max(p.sent, self._last_progress) > self.stall_after
+            ):
                 self._take_back(p, f"no worker took it in {self.stall_after:.0f} s")
 
     # -- taking parts back -------------------------------------------------------

@@ -183,7 +183,7 @@ def test_the_broker_stopped_keeps_the_deadline(
     day = small_day(requests=400, volunteers=20, seed=8)
     url, server = private_redis()
     worker = start_worker(url)
-    params = replace(PARTS, iterations=None, time_limit=20.0)
+    params = replace(PARTS, iterations=None, time_limit=12.0)
     box: dict[str, Any] = {}
 
     def run() -> None:
