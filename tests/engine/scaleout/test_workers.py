@@ -202,3 +202,32 @@ def test_the_broker_stopped_keeps_the_deadline(
     _valid(day, box["outcome"])
     # The time limit plus the allocation's own seconds and a margin for a loaded machine.
     assert box["seconds"] < params.time_limit * 1.5 + 10, box["seconds"]
+
+
+def test_parts_queued_behind_a_long_part_wait_for_their_worker(
+    broker: str, start_worker: Callable[..., Worker]
+) -> None:
+    """One worker, parts longer than the stall patience: the queued ones are not
+    taken back while the worker is seen solving (it is busy, not lost)."""
+    from engine.dispatch import routing_problem
+    from engine.remote import CeleryExecutor
+    from engine.solve import allocate
+    from routing import SolveParams
+    from routing.parallel import solve_part
+
+    day = small_day(requests=300, volunteers=12, seed=9)
+    outcome = allocate(day)
+    problem = routing_problem(day, outcome.plan.allocations, outcome.values).problem
+    params = SolveParams(iterations=400, backends=("vroom", "pyvrp"), shares=(0.5, 0.5))
+    start_worker(broker)
+    executor = CeleryExecutor(broker, label="queue", stall_after=1.0)
+    try:
+        futures = [executor.submit(solve_part, problem, params, seed, None) for seed in (1, 2, 3)]
+        for future in futures:
+            future.result(timeout=300)
+        report, timings = executor.report(), list(executor.timings)
+    finally:
+        executor.shutdown()
+    # The premise: the parts outlast the patience, so the later ones queued past it.
+    assert sum(t["seconds"] for t in timings[:2]) > 2 * executor.stall_after, timings
+    assert report["late"] == [] and report["answered_by_workers"] == 3, report
