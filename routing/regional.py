@@ -102,6 +102,14 @@ def planar_km(problem: GeoRoutingProblem, locs: np.ndarray) -> np.ndarray:
     return np.column_stack([lon * k * math.cos(math.radians(mid)), lat * k])
 
 
+def midpoints_km(problem: GeoRoutingProblem, ships: np.ndarray) -> np.ndarray:
+    """(n, 2) planar km of the midpoint of each shipment's first stop and delivery:
+    where a shipment is, for cutting the day into regions."""
+    first = np.array([problem.shipments[k].first_location for k in ships], dtype=np.int64)
+    last = np.array([problem.shipments[k].delivery for k in ships], dtype=np.int64)
+    return (planar_km(problem, first) + planar_km(problem, last)) / 2
+
+
 def bisect(
     ship_xy: np.ndarray, veh_xy: np.ndarray, parts: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -256,9 +264,7 @@ def cut_by_reach(
     the value of the region's shipments each could carry alone, discounted
     by distance (:func:`region_reach`).
     """
-    ship_loc = np.array([problem.shipments[k].first_location for k in ships])
-    ship_del = np.array([problem.shipments[k].delivery for k in ships])
-    ship_xy = (planar_km(problem, ship_loc) + planar_km(problem, ship_del)) / 2
+    ship_xy = midpoints_km(problem, ships)
     veh_xy = planar_km(problem, np.array([problem.vehicles[v].start for v in vehs]))
     regions = bisect(ship_xy, veh_xy, count)
     quotas = np.array([len(v) for _, v in regions], dtype=np.int64)
@@ -340,10 +346,7 @@ def _greedy_repair(
         return
     ships = problem.shipments
     home = np.array([v.start for v in problem.vehicles])
-    mid = (
-        planar_km(problem, np.array([ships[k].first_location for k in left]))
-        + planar_km(problem, np.array([ships[k].delivery for k in left]))
-    ) / 2
+    mid = midpoints_km(problem, left)
     chunks = bisect(mid, np.zeros((0, 2)), math.ceil(left.size / GREEDY_CHUNK))
     for j, (rows, _) in enumerate(chunks):
         if replay is not None:

@@ -180,12 +180,10 @@ def test_reach_cut_delivers_at_least_the_home_cut(monkeypatch: pytest.MonkeyPatc
         vehs: np.ndarray,
         count: int,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        xy = routing.regional.planar_km
-        ship_xy = (
-            xy(problem, np.array([problem.shipments[k].first_location for k in ships]))
-            + xy(problem, np.array([problem.shipments[k].delivery for k in ships]))
-        ) / 2
-        veh_xy = xy(problem, np.array([problem.vehicles[v].start for v in vehs]))
+        ship_xy = routing.regional.midpoints_km(problem, ships)
+        veh_xy = routing.regional.planar_km(
+            problem, np.array([problem.vehicles[v].start for v in vehs])
+        )
         return routing.regional.bisect(ship_xy, veh_xy, count)
 
     monkeypatch.setattr(routing.regional, "cut_by_reach", by_home)
