@@ -74,31 +74,6 @@ def solve(
         return outcome
 
 
-def solve_with_report(
-    scenario: Any,
-    params: DayParams,
-    workers: int,
-    search_record: Mapping[str, Any] | None = None,
-    progress: Stage | None = None,
-    *,
-    broker_url: str | None = None,
-    label: str = "solve",
-) -> tuple[Any, dict[str, Any]]:
-    """:func:`solve`, and the report of where its parts ran."""
-    report: dict[str, Any] = {}
-    outcome = solve(
-        scenario,
-        params,
-        workers,
-        search_record,
-        progress,
-        broker_url=broker_url,
-        label=label,
-        report=report,
-    )
-    return outcome, report
-
-
 def run_batch(
     database: Database,
     day: date,

@@ -158,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
+    from engine.config import Settings, broker_url
     from engine.executors import for_workers, scale_out_line, solver_executor
     from engine.params import DayParams
     from engine.progress import Progress
@@ -180,7 +181,7 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
         field, _, why = str(exc).partition(":")
         raise ScenarioError(f"--{field.replace('_', '-')}:{why}") from None
     scenario = load_scenario(ns.scenario)
-    broker = ns.broker or os.environ.get("JESSR_BROKER_URL") or None
+    broker = broker_url(ns.broker, "--broker") or Settings.from_env().broker_url
     # The pool first: the progress display is a thread, and no pool is
     # forked while another thread runs (engine.executors).
     with solver_executor(

@@ -71,7 +71,7 @@ class Settings:
         return cls(
             base_dir=base,
             database_url=url,
-            broker_url=env.get("JESSR_BROKER_URL") or None,
+            broker_url=broker_url(env.get("JESSR_BROKER_URL") or None, "JESSR_BROKER_URL"),
             geocoder=env.get("JESSR_GEOCODER") or None,
             retention_days=_nonnegative(env, "JESSR_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
             duplicate_window_days=_nonnegative(
@@ -121,6 +121,19 @@ class Settings:
             return load_or_create_key(self.var_dir / "household.key", environ)
         except ValueError as exc:
             raise InputError(str(exc)) from None
+
+
+BROKER_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def broker_url(url: str | None, name: str) -> str | None:
+    """``url`` if it names a Redis broker (or None); else :class:`InputError` naming ``name``.
+
+    The scale-out's broker is Redis: its parts' inputs and answers live there too.
+    """
+    if url is not None and not url.startswith(BROKER_SCHEMES):
+        raise InputError(f"{name}: expected a Redis URL (redis://host:6379/0), got {url[:60]!r}")
+    return url
 
 
 def _nonnegative(env: Mapping[str, str], name: str, default: int) -> int:

@@ -79,8 +79,7 @@ class _Part:
     future: Future[Any]
     sent: float
     budget: float | None
-    host: str | None = None  # the worker that started it
-    started: float | None = None
+    host: str | None = None  # the worker that started it (None: not started)
     last_beat: float | None = None  # when its worker was last seen beating
     taken: str | None = None
     in_bytes: int = 0
@@ -311,7 +310,7 @@ class CeleryExecutor(_Executor):
             if host is not None:
                 if p.host != host:  # started, or started again after a redelivery
                     self._last_progress = now
-                    p.host, p.started, p.last_beat = host, now, now
+                    p.host, p.last_beat = host, now
                 if alive[host]:
                     p.last_beat = now
         # A part of this run is being solved by a live worker: the parts queued
@@ -326,7 +325,7 @@ class CeleryExecutor(_Executor):
                 silent = f"{now - p.last_beat:.0f} s without heartbeat"
                 self._take_back(p, f"its worker {p.host} stopped ({silent})")
             elif (
-                p.started is None
+                p.host is None
                 and not busy
                 and now - max(p.sent, self._last_progress) > self.stall_after
             ):

@@ -187,6 +187,17 @@ def small_day(requests: int = 500, volunteers: int = 24, seed: int = 5) -> Scena
     return parse_scenario(doc)
 
 
+def solve_reporting(
+    day: Scenario, params: DayParams, workers: int, broker_url: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """:func:`engine.batch_run.solve` on ``day``, and its report of where the parts ran."""
+    from engine.batch_run import solve
+
+    report: dict[str, Any] = {}
+    outcome = solve(day, params, workers, broker_url=broker_url, report=report)
+    return outcome, report
+
+
 # Routing in regional parts of ~40 shipments, bounded by iterations: the plan is
 # fixed by the scenario, the seed and the bound, wherever the parts are solved.
 PARTS = DayParams(iterations=30, seed=3, workers=2, decompose_above=60, part_size=40)

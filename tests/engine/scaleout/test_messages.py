@@ -36,6 +36,21 @@ def _wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> No
         time.sleep(0.05)
 
 
+def _tunis_day(s: Any, lots: int, requests: int, volunteers: list[dict[str, Any]]) -> None:
+    """Lots of 40 at one depot, requests of 2 on a grid west of Tunis, and one
+    volunteer per dict of ``volunteers`` (its extra fields); committed."""
+    org = f.make_org(s)
+    site = f.make_site(s, org)
+    for i in range(lots):
+        f.make_lot(s, org, f"L{i + 1}", 40, site=site)
+    for i in range(requests):
+        at = (36.70 + 0.01 * (i % 12), 10.05 + 0.02 * (i // 12))
+        f.make_request(s, org, f"R{i + 1}", at=at, region="TN-11", quantity=2)
+    for i, extra in enumerate(volunteers):
+        f.make_volunteer(s, org, f"V{i + 1}", **extra)
+    s.commit()
+
+
 def test_a_duplicate_delivery_changes_nothing(
     broker: str, start_worker: Callable[..., Worker]
 ) -> None:
@@ -89,21 +104,11 @@ def test_a_batch_through_workers_sends_no_personal_field(
     from engine.db.session import open_database
     from engine.models import Household
 
-    names, phones = [], []
+    names = [f"Aïcha Ben Salah {i}" for i in range(5)]
+    phones = [f"+216 98 765 43{i}" for i in range(5)]
+    people = [{"name": n, "phone": p} for n, p in zip(names, phones, strict=True)]
     with database.session() as s:
-        org = f.make_org(s)
-        site = f.make_site(s, org)
-        for i in range(4):
-            f.make_lot(s, org, f"L{i + 1}", 40, site=site)
-        for i in range(60):
-            at = (36.70 + 0.01 * (i % 12), 10.05 + 0.02 * (i // 12))
-            f.make_request(s, org, f"R{i + 1}", at=at, region="TN-11", quantity=2)
-        for i in range(5):
-            name, phone = f"Aïcha Ben Salah {i}", f"+216 98 765 43{i}"
-            f.make_volunteer(s, org, f"V{i + 1}", name=name, phone=phone)
-            names.append(name)
-            phones.append(phone)
-        s.commit()
+        _tunis_day(s, lots=4, requests=60, volunteers=people)
         pseudonyms = [h.pseudonym for h in s.query(Household).all()]
     assert len(pseudonyms) == 60
 
@@ -243,16 +248,7 @@ def test_a_timed_batch_through_workers_replays_here(
     from engine.models import Batch
 
     with database.session() as s:
-        org = f.make_org(s)
-        site = f.make_site(s, org)
-        for i in range(3):
-            f.make_lot(s, org, f"L{i + 1}", 40, site=site)
-        for i in range(40):
-            at = (36.70 + 0.01 * (i % 10), 10.05 + 0.02 * (i // 10))
-            f.make_request(s, org, f"R{i + 1}", at=at, region="TN-11", quantity=2)
-        for i in range(6):
-            f.make_volunteer(s, org, f"V{i + 1}")
-        s.commit()
+        _tunis_day(s, lots=3, requests=40, volunteers=[{}] * 6)
     start_worker(broker)
     start_worker(broker)
     params = replace(PARTS, iterations=None, time_limit=8.0, decompose_above=10, part_size=40)
@@ -266,3 +262,25 @@ def test_a_timed_batch_through_workers_replays_here(
     assert len(batch.search_record["round1"]["round1"]) == 4
     replay = database.cli("batch", "replay", str(outcome.batch_id), "--workers", "1")
     assert replay.code == 0, replay.err
+
+
+def test_a_broker_that_is_not_redis_is_refused_in_one_line(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--broker`` and ``JESSR_BROKER_URL`` must name Redis: exit 2, nothing written."""
+    from engine.cli import main
+    from engine.generate import generate_scenario
+
+    scenario = tmp_path / "day.json"
+    doc = generate_scenario(requests=10, supplies=3, volunteers=0, seed=1)
+    scenario.write_text(json.dumps(doc))
+    out = tmp_path / "plan.json"
+    args = ["solve", str(scenario), "-o", str(out), "--iterations", "5"]
+    assert main([*args, "--broker", "amqp://guest@localhost//"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "jessr: --broker: expected a Redis URL (redis://host:6379/0), got 'amqp://guest@localhost//'"
+    ]
+    monkeypatch.setenv("JESSR_BROKER_URL", "localhost:6379")
+    assert main(args) == 2
+    assert "JESSR_BROKER_URL: expected a Redis URL" in capsys.readouterr().err
+    assert not out.exists()

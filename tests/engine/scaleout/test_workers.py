@@ -12,11 +12,10 @@ import pytest
 
 import matching
 from engine.allocation import matching_problem
-from engine.batch_run import solve_with_report
 from engine.checker import check_plan
 from engine.scenario.model import Scenario
 from engine.scenario.writer import plan_to_dict
-from tests.engine.scaleout.conftest import PARTS, Worker, small_day
+from tests.engine.scaleout.conftest import PARTS, Worker, small_day, solve_reporting
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +42,7 @@ def day() -> Scenario:
 @pytest.fixture(scope="module")
 def local_plan(day: Scenario) -> str:
     """The plan solved in this process, without a broker."""
-    outcome, report = solve_with_report(day, PARTS, 1)
+    outcome, report = solve_reporting(day, PARTS, 1)
     assert report["executor"] == "in-process"
     return _plan(outcome)
 
@@ -70,7 +69,7 @@ def _solve_in_thread(day: Scenario, url: str) -> tuple[threading.Thread, dict[st
 
     def run() -> None:
         try:
-            box["outcome"], box["report"] = solve_with_report(day, PARTS, 2, broker_url=url)
+            box["outcome"], box["report"] = solve_reporting(day, PARTS, 2, broker_url=url)
         except BaseException as exc:  # surfaced by the test
             box["error"] = exc
 
@@ -84,7 +83,7 @@ def test_two_workers_give_the_in_process_plan(
 ) -> None:
     start_worker(broker)
     start_worker(broker)
-    outcome, report = solve_with_report(day, PARTS, 2, broker_url=broker)
+    outcome, report = solve_reporting(day, PARTS, 2, broker_url=broker)
     assert report["executor"] == "celery" and report["workers"] == 2
     assert report["parts"] >= 4 and report["answered_by_workers"] == report["parts"]
     assert report["late"] == []
@@ -188,7 +187,7 @@ def test_the_broker_stopped_keeps_the_deadline(
 
     def run() -> None:
         started = time.monotonic()
-        box["outcome"], box["report"] = solve_with_report(day, params, 2, broker_url=url)
+        box["outcome"], box["report"] = solve_reporting(day, params, 2, broker_url=url)
         box["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=run)
