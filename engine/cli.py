@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_solve(ns: argparse.Namespace) -> int:
-    from engine.config import Settings, broker_url
+    from engine.config import broker_url
     from engine.executors import for_workers, scale_out_line, solver_executor
     from engine.params import DayParams
     from engine.progress import Progress
@@ -181,7 +181,10 @@ def _cmd_solve(ns: argparse.Namespace) -> int:
         field, _, why = str(exc).partition(":")
         raise ScenarioError(f"--{field.replace('_', '-')}:{why}") from None
     scenario = load_scenario(ns.scenario)
-    broker = broker_url(ns.broker, "--broker") or Settings.from_env().broker_url
+    # Only the broker's setting: a file solve reads no other platform setting.
+    broker = broker_url(ns.broker, "--broker") or broker_url(
+        os.environ.get("JESSR_BROKER_URL") or None, "JESSR_BROKER_URL"
+    )
     # The pool first: the progress display is a thread, and no pool is
     # forked while another thread runs (engine.executors).
     with solver_executor(
